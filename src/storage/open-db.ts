@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { DatabaseTooNew, migrate } from './migrations.js';
@@ -63,13 +63,38 @@ export function moveAside(file: string, now: number): string[] {
   return moved;
 }
 
-function openChecked(file: string, o: OpenDbOptions): Db {
-  const db = new Database(file, { timeout: o.busyTimeoutMs });
+const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Integrity check before the writer connection exists: a header check, then
+ * quick_check on a read-only connection, so a corrupt file's -wal is neither
+ * checkpointed into it nor deleted (it goes aside with the db for forensics).
+ */
+function checkIntegrity(file: string, busyTimeoutMs: number): void {
+  if (!existsSync(file) || statSync(file).size === 0) return;
+  const head = Buffer.alloc(MAGIC.length);
+  const fd = openSync(file, 'r');
   try {
-    applyPragmas(db, o.durability, o.walLimitBytes);
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(MAGIC)) throw new CorruptDatabase('not an SQLite database (bad header)');
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  try {
     const rows = db.pragma('quick_check') as { quick_check: string }[];
     const bad = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
     if (bad.length) throw new CorruptDatabase(`quick_check: ${bad.slice(0, 5).join('; ')}`);
+  } finally {
+    db.close();
+  }
+}
+
+function openChecked(file: string, o: OpenDbOptions): Db {
+  checkIntegrity(file, o.busyTimeoutMs);
+  const db = new Database(file, { timeout: o.busyTimeoutMs });
+  try {
+    applyPragmas(db, o.durability, o.walLimitBytes);
     migrate(db, file);
     return db;
   } catch (e) {

@@ -354,6 +354,18 @@ export class SqliteStore implements EventStore {
     return { ...this.counters };
   }
 
+  /** The writer connection's effective settings (diagnostics, tests). */
+  connectionInfo(): { journal_mode: string; synchronous: number; auto_vacuum: number; user_version: number } | null {
+    if (!this.db) return null;
+    const g = (n: string) => this.db!.pragma(n, { simple: true });
+    return {
+      journal_mode: g('journal_mode') as string,
+      synchronous: g('synchronous') as number,
+      auto_vacuum: g('auto_vacuum') as number,
+      user_version: g('user_version') as number,
+    };
+  }
+
   /**
    * Periodic upkeep, cheap when nothing is due: age and size bounds, WAL
    * checkpoint past wal_checkpoint_mb, re-open / writability probe after a
