@@ -76,15 +76,27 @@ export function enforceSize(
   if (usedBytes(db) <= maxBytes) return { evictedDelivered, dropped };
   const delivered = db.prepare(DELIVERED_OLDEST).pluck();
   const oldest = db.prepare('SELECT seq FROM events ORDER BY seq LIMIT ?').pluck();
-  const step = db.transaction((undelivered: boolean) => {
-    const seqs = (undelivered ? oldest : delivered).all(BATCH) as number[];
+  const count = db.prepare('SELECT count(*) FROM events').pluck();
+  // Delete about as many events as the excess needs (by average size), not a
+  // fixed batch: with big events a fixed batch would drop far more than needed.
+  const batchFor = (used: number): number => {
+    const n = count.get() as number;
+    if (n === 0) return 0;
+    const avg = Math.max(1, used / n);
+    return Math.max(1, Math.min(BATCH, Math.ceil((used - targetBytes) / avg)));
+  };
+  const step = db.transaction((undelivered: boolean, limit: number) => {
+    const seqs = (undelivered ? oldest : delivered).all(limit) as number[];
     const r = deleteEvents(db, seqs);
     if (undelivered) merge(dropped, r);
     else evictedDelivered += r.events;
     return seqs.length;
   });
-  while (usedBytes(db) > targetBytes && step(false) > 0);
-  while (usedBytes(db) > targetBytes && step(true) > 0);
+  for (const undelivered of [false, true]) {
+    for (let used = usedBytes(db); used > targetBytes; used = usedBytes(db)) {
+      if (step(undelivered, batchFor(used)) === 0) break;
+    }
+  }
   return { evictedDelivered, dropped };
 }
 
