@@ -1,0 +1,126 @@
+import { join, resolve } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { Bus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { createMetrics, type Metrics } from '../core/metrics.js';
+import { CameraAvailability } from '../cameras/availability.js';
+import { AdminServer } from '../admin/server.js';
+import { IngestServer } from '../ingest/server.js';
+import { createSiteCore } from '../rules/site-core.js';
+import { createSinks } from '../sinks/index.js';
+import type { Sink } from '../sinks/types.js';
+import { openStore } from '../storage/sqlite-store.js';
+import { ImageStore } from '../storage/images.js';
+import { createNotifier } from '../systemd/notify.js';
+import { createSourceRouter } from '../sources/index.js';
+import { component, Lifecycle, type Component } from './lifecycle.js';
+import { OutputBank } from './output-bank.js';
+import { Pipeline } from './pipeline.js';
+import { ImageWriter } from './images.js';
+import { Ticker } from './ticker.js';
+import { buildAdminContext } from './admin-context.js';
+
+export interface Daemon {
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly bus: Bus;
+}
+
+/**
+ * The one place that builds camrelay from a config. Every component gets the
+ * logger, clock, bus and metrics it needs from here; nothing is global.
+ * Start order: storage → outputs (safe state) → core timers → sinks → ingest → admin.
+ */
+export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; clock: Clock; env: NodeJS.ProcessEnv }): Promise<Daemon> {
+  const { config } = loaded;
+  const { logger, clock } = deps;
+  const log = logger.child({ component: 'daemon' });
+  const bus = new Bus();
+  const metrics = createMetrics();
+  const dataDir = resolve(config.storage.data_dir);
+  const site = config.site.id;
+
+  const store = openStore(
+    { ...config.storage, data_dir: dataDir, quarantine_max_rows: config.ingest.quarantine_max_rows },
+    { logger, clock, site },
+  );
+  const imageStore = new ImageStore(
+    { ...config.storage.images, dir: join(dataDir, config.storage.images_dir) },
+    { logger, clock },
+  );
+  const images = new ImageWriter(imageStore, { logger, metrics });
+  const core = createSiteCore(config);
+  const availability = new CameraAvailability(config.cameras, { clockSkewThresholdS: config.ingest.clock_skew_threshold_s });
+  const outputs = new OutputBank(config.outputs, { logger, clock, bus, metrics });
+  const pipeline = new Pipeline({ config, store, images, core, availability, outputs, bus, metrics, logger, clock });
+
+  const override = (id: string, cmd: { state: 'on' | 'off' | 'auto'; for_s?: number }) => pipeline.apply(core.override(id, cmd, clock.now()));
+
+  const sinks: Sink[] = createSinks(config, {
+    store,
+    logger,
+    clock,
+    site,
+    imagesDir: join(dataDir, config.storage.images_dir),
+    inventory: () => ({ cameras: availability.states(), zones: core.zones(), outputs: outputs.list() }),
+    onCommand: (id, cmd) => override(id, cmd),
+    metrics,
+  });
+  bus.on('committed', () => {
+    for (const s of sinks) s.notify();
+  });
+
+  const ticker = new Ticker({ clock, logger, core, availability, pipeline, store });
+  pipeline.afterApply = () => ticker.schedule();
+  const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
+  const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
+  const adminCtx = buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override, bus });
+  const admin = new AdminServer(adminCtx);
+  const notifier = createNotifier({ env: deps.env, logger });
+
+  metrics.setSinkStatsProvider?.(() =>
+    sinks.map((s) => {
+      const st = store.sinkStats(s.name);
+      return { ...st, connected: s.status().connected };
+    }),
+  );
+
+  const parts: Component[] = [
+    component('storage', () => undefined, () => store.close()),
+    component('outputs', () => outputs.start(), async () => {
+      // Every shutdown path returns outputs to safe, with an output.off event saying why.
+      pipeline.apply(core.shutdown(clock.now()));
+      await outputs.stop();
+    }),
+    component('timers', () => ticker.start(), () => ticker.stop()),
+    component('sinks', async () => { for (const s of sinks) await s.start(); }, async () => { await Promise.all(sinks.map((s) => s.stop())); }),
+    component('ingest', () => ingest.start(), () => ingest.stop()),
+    component('admin', () => admin.start(), () => admin.stop()),
+  ];
+  const lifecycle = new Lifecycle(parts, log);
+
+  return {
+    config,
+    metrics,
+    bus,
+    async start() {
+      await lifecycle.start();
+      notifier.ready('camrelay running');
+      notifier.startWatchdog(() => store.health().open);
+      log.info(
+        { ingest: ingest.address, admin: admin.address, sinks: sinks.map((s) => s.name), outputs: config.outputs.map((o) => `${o.id}:${o.driver}`) },
+        'camrelay ready',
+      );
+    },
+    async stop(reason = 'stop') {
+      notifier.stopping();
+      log.info({ reason }, 'stopping');
+      await lifecycle.stop();
+      notifier.stop();
+    },
+  };
+}
