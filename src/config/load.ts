@@ -67,7 +67,7 @@ export function parseConfigText(
   env: NodeJS.ProcessEnv = process.env,
 ): { config: Config; secrets: string[] } {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigInvalid(
       file,
