@@ -71,7 +71,7 @@ function toStored(r: EventRow): StoredEvent {
 }
 
 function isSqliteError(e: unknown): e is Error & { code: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_');
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && ((e as unknown as { code: string }).code).startsWith('SQLITE_');
 }
 
 const EVENT_COLS = 'e.seq AS seq, e.event AS event, e.body AS body, e.stored_at AS stored_at';
