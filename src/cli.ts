@@ -16,7 +16,8 @@ const COMMANDS: Record<string, () => Promise<{ default: CliCommand }>> = {
   'camera subscribe': () => import('./cli/camera-subscribe.js'),
   'camera status': () => import('./cli/camera-status.js'),
   // 'queue stats' | 'queue list' | 'queue replay' | 'queue purge': () => import('./cli/queue.js'),
-  // 'output test' | 'output safe': () => import('./cli/output.js'),
+  'output test': () => import('./cli/output-test.js'),
+  'output safe': () => import('./cli/output-safe.js'),
   // 'quarantine list': () => import('./cli/quarantine.js'),
 };
 
