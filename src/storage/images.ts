@@ -3,7 +3,11 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writ
 import { join, relative, resolve, sep } from 'node:path';
 import type { ImageRef } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
 import type { StorageConfig } from '../config/schema.js';
+
+/** storage.images plus the absolute images folder (`<data_dir>/<images_dir>`). */
+export type ImageStoreConfig = StorageConfig['images'] & { dir: string };
 
 /** What save() returns: the ImageRef fields of a kept image. */
 export interface SavedImage {
@@ -43,16 +47,16 @@ export class ImageStore {
   private readonly log: Logger;
 
   constructor(
-    private readonly cfg: StorageConfig,
-    deps: { logger: Logger },
+    private readonly cfg: ImageStoreConfig,
+    deps: { logger: Logger; clock?: Clock },
   ) {
-    this.root = resolve(cfg.data_dir, cfg.images_dir);
+    this.root = resolve(cfg.dir);
     this.log = deps.logger.child({ component: 'images' });
   }
 
   /** storage.images.keep: when false the caller should not save images. */
   get keep(): boolean {
-    return this.cfg.images.keep;
+    return this.cfg.keep;
   }
 
   /** Writes atomically (tmp + rename); the same event and kind overwrite. `now` dates the folder and the file. */
@@ -93,7 +97,7 @@ export class ImageStore {
   /** Enforces max_age_days, then max_count and max_total_mb, removing the oldest first. */
   async prune(now: number): Promise<PruneReport> {
     const index = await this.loadIndex();
-    const { max_age_days, max_count, max_total_mb } = this.cfg.images;
+    const { max_age_days, max_count, max_total_mb } = this.cfg;
     const maxBytes = max_total_mb * 1024 * 1024;
     const cutoff = now - max_age_days * 86_400_000;
     const byAge = [...index.entries()].sort((a, b) => a[1].at - b[1].at || (a[0] < b[0] ? -1 : 1));

@@ -18,7 +18,7 @@ const jpeg = (n: number, fill = 1) => Buffer.concat([Buffer.from([0xff, 0xd8, 0x
 
 function images(over: Partial<{ max_total_mb: number; max_count: number; max_age_days: number }> = {}) {
   const cfg = storeConfig(t.dir);
-  return new ImageStore({ ...cfg, images: { ...cfg.images, ...over } }, { logger: silentLogger() });
+  return new ImageStore({ ...cfg.images, ...over, dir: join(t.dir, 'images') }, { logger: silentLogger() });
 }
 
 describe('ImageStore', () => {
