@@ -63,7 +63,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'camrelay-mosq-'));
-  const lines = [`listener ${port} 127.0.0.1`, 'log_dest stderr', 'log_type error', 'log_type warning'];
+  // queue limits lifted: tests park thousands of QoS 1 messages for offline persistent sessions
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'max_queued_messages 0',
+    'max_queued_bytes 0',
+  ];
+  // started as root, mosquitto drops to user "mosquitto", which cannot write our 0700 temp dir (persistence, log)
+  if (process.getuid?.() === 0) lines.push('user root');
+  // CAMRELAY_MOSQ_DEBUG=1 keeps a full broker log in <dir>/mosquitto.log
+  if (process.env.CAMRELAY_MOSQ_DEBUG) lines.push(`log_dest file ${join(dir, 'mosquitto.log')}`, 'log_type all');
   if (opts.users && Object.keys(opts.users).length) {
     // mosquitto 2 accepts plain-text password files only through mosquitto_passwd; generate hashed with it.
     const pw = join(dir, 'passwd');
@@ -125,7 +137,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     stop,
     close: async () => {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!process.env.CAMRELAY_MOSQ_DEBUG) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
