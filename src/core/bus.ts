@@ -15,7 +15,7 @@ export interface BusEvents {
   /** camera availability/last-seen changed */
   camera: [camera: CameraState];
   /** a traject frame was applied (status page draws boxes) */
-  traject: [frame: { camera: string; at: number; targets: { id: string; cls: string; box: [number, number, number, number] }[] }];
+  traject: [frame: { camera: string; at: number; targets: { id: string; cls: string; box: readonly [number, number, number, number] }[] }];
 }
 
 export interface ZoneState {

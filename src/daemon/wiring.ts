@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
 import { CameraAvailability } from '../cameras/availability.js';
-import { AdminServer } from '../admin/server.js';
+import { createAdminServer } from '../admin/server.js';
 import { IngestServer } from '../ingest/server.js';
 import { createSiteCore } from '../rules/site-core.js';
 import { createSinks } from '../sinks/index.js';
@@ -48,11 +48,8 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
     { ...config.storage, data_dir: dataDir, quarantine_max_rows: config.ingest.quarantine_max_rows },
     { logger, clock, site },
   );
-  const imageStore = new ImageStore(
-    { ...config.storage.images, dir: join(dataDir, config.storage.images_dir) },
-    { logger, clock },
-  );
-  const images = new ImageWriter(imageStore, { logger, metrics });
+  const imageStore = new ImageStore({ ...config.storage.images, dir: join(dataDir, config.storage.images_dir) }, { logger, clock });
+  const images = new ImageWriter(imageStore, { logger, metrics, now: () => clock.now() });
   const core = createSiteCore(config);
   const availability = new CameraAvailability(config.cameras, { clockSkewThresholdS: config.ingest.clock_skew_threshold_s });
   const outputs = new OutputBank(config.outputs, { logger, clock, bus, metrics });
@@ -78,8 +75,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   pipeline.afterApply = () => ticker.schedule();
   const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
-  const adminCtx = buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override, bus });
-  const admin = new AdminServer(adminCtx);
+  const admin = createAdminServer(buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override }));
   const notifier = createNotifier({ env: deps.env, logger });
 
   metrics.setSinkStatsProvider?.(() =>
@@ -99,7 +95,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
     component('timers', () => ticker.start(), () => ticker.stop()),
     component('sinks', async () => { for (const s of sinks) await s.start(); }, async () => { await Promise.all(sinks.map((s) => s.stop())); }),
     component('ingest', () => ingest.start(), () => ingest.stop()),
-    component('admin', () => admin.start(), () => admin.stop()),
+    component('admin', async () => { await admin.start(); }, () => admin.stop()),
   ];
   const lifecycle = new Lifecycle(parts, log);
 
@@ -112,7 +108,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
       notifier.ready('camrelay running');
       notifier.startWatchdog(() => store.health().open);
       log.info(
-        { ingest: ingest.address, admin: admin.address, sinks: sinks.map((s) => s.name), outputs: config.outputs.map((o) => `${o.id}:${o.driver}`) },
+        { ingest: ingest.address, admin: admin.address(), sinks: sinks.map((s) => s.name), outputs: config.outputs.map((o) => `${o.id}:${o.driver}`) },
         'camrelay ready',
       );
     },
