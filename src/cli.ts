@@ -15,10 +15,13 @@ const COMMANDS: Record<string, () => Promise<{ default: CliCommand }>> = {
   // 'simulate': () => import('./cli/simulate.js'),
   'camera subscribe': () => import('./cli/camera-subscribe.js'),
   'camera status': () => import('./cli/camera-status.js'),
-  // 'queue stats' | 'queue list' | 'queue replay' | 'queue purge': () => import('./cli/queue.js'),
+  'queue stats': () => import('./cli/queue-stats.js'),
+  'queue list': () => import('./cli/queue-list.js'),
+  'queue replay': () => import('./cli/queue-replay.js'),
+  'queue purge': () => import('./cli/queue-purge.js'),
   'output test': () => import('./cli/output-test.js'),
   'output safe': () => import('./cli/output-safe.js'),
-  // 'quarantine list': () => import('./cli/quarantine.js'),
+  'quarantine list': () => import('./cli/quarantine-list.js'),
 };
 
 export function version(): string {
