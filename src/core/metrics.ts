@@ -41,6 +41,8 @@ export interface Metrics {
   ingestDuration: Histogram<L<'kind'>>;
   ingestBytes: Counter<L<'kind'>>;
   hookPosts: Counter<L<'source' | 'result'>>;
+  /** media downloads after a hook post (download_media): ok | too_large | http_error | failed */
+  hookMedia: Counter<L<'source' | 'result'>>;
 
   // events and storage
   eventsStored: Counter<L<'type'>>;
@@ -221,6 +223,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     ingestDuration: histogram('camrelay_ingest_duration_seconds', 'Time from request end to response by post kind', ['kind']),
     ingestBytes: counter('camrelay_ingest_bytes_total', 'Request body bytes received by post kind', ['kind']),
     hookPosts: counter('camrelay_hook_posts_total', 'Analytics webhooks received by source and result', ['source', 'result']),
+    hookMedia: counter('camrelay_hook_media_downloads_total', 'Media downloads after analytics webhooks by source and result', ['source', 'result']),
 
     eventsStored: counter('camrelay_events_stored_total', 'Events committed to storage by type', ['type']),
     eventsDeduped: counter('camrelay_events_deduped_total', 'Events skipped because their id was already stored', []),
