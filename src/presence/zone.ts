@@ -66,7 +66,7 @@ export class ZoneRuntime {
   private readonly tracks = new Map<string, Track>();
   private entered = 0;
   private statusActive = false;
-  private alarmHoldUntil = 0;
+  private alarmHoldUntil = -Infinity;
   private offline: ZoneConfig['offline_policy'] | null = null;
   private lastNow = -Infinity;
 
@@ -191,7 +191,7 @@ export class ZoneRuntime {
       if (this.offline !== 'hold') {
         this.dropTracks(now, emit, 'camera_offline');
         this.statusActive = false;
-        this.alarmHoldUntil = 0;
+        this.alarmHoldUntil = -Infinity;
       }
     } else {
       if (!this.offline) return false;

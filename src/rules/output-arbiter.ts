@@ -37,7 +37,7 @@ export class OutputRuntime {
   on = false;
   /** when it last changed; -Infinity = never, so min_off does not block the first on */
   changedAt = -Infinity;
-  reason = 'init';
+  reason = 'idle';
   rule: string | null = null;
   override: { state: 'on' | 'off'; until: number } | null = null;
   /** max_on cut latched until the request drops */
@@ -45,7 +45,7 @@ export class OutputRuntime {
   interlocks: OutputRuntime[] = [];
   /** false after shutdown */
   live = true;
-  reported = { on: false, reason: 'init', mode: 'auto' as 'auto' | 'manual' };
+  reported = { on: false, reason: 'idle', mode: 'auto' as 'auto' | 'manual' };
   private readonly sinceInit: number;
 
   constructor(
