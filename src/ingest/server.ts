@@ -63,8 +63,15 @@ export class IngestServer {
 
   async start(): Promise<void> {
     const { host, port } = parseListen(this.cfg.listen);
-    const server = createServer({ keepAlive: true, requestTimeout: this.cfg.request_timeout_ms, headersTimeout: this.cfg.headers_timeout_ms }, (req, res) =>
-      this.onRequest(req, res),
+    const server = createServer(
+      {
+        keepAlive: true,
+        requestTimeout: this.cfg.request_timeout_ms,
+        headersTimeout: Math.min(this.cfg.headers_timeout_ms, this.cfg.request_timeout_ms),
+        // Node checks those timeouts only this often (default 30 s): slowloris needs a tighter sweep.
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, this.cfg.headers_timeout_ms / 2)),
+      },
+      (req, res) => this.onRequest(req, res),
     );
     server.keepAliveTimeout = this.cfg.keepalive_timeout_ms;
     server.maxRequestsPerSocket = 0;
