@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const ROOT = '/sys/class';
 const GPIO = path.join(ROOT, 'gpio');
-const log = (entry) => fs.appendFileSync(cfg.log, JSON.stringify({ t: Date.now(), ...entry }) + '\n');
+const log = (entry) => fs.appendFileSync(cfg.log, JSON.stringify({ t: Date.now(), hr_us: Number(process.hrtime.bigint() / 1000n), ...entry }) + '\n');
 
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=755', 'camrelay-fake-sysfs', ROOT]);
 

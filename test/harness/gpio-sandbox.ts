@@ -39,6 +39,8 @@ export interface SandboxOptions {
 
 export interface GpioWrite {
   t: number;
+  /** CLOCK_MONOTONIC in µs (process.hrtime), comparable across processes: benchmarks use it */
+  hr_us?: number;
   gpio: number | null;
   file: 'export' | 'unexport' | 'direction' | 'value' | 'active_low' | 'edge' | 'initial' | string;
   wrote: string;
