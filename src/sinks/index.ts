@@ -1,0 +1,75 @@
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { EventStore } from '../storage/types.js';
+import { MqttSink, type Inventory, type OutputCommand } from './mqtt.js';
+import type { Sink, SinkStatus } from './types.js';
+import { WebhookSink } from './webhook.js';
+
+export { MqttSink } from './mqtt.js';
+export type { Inventory, MqttSinkDeps, OutputCommand } from './mqtt.js';
+export { WebhookSink } from './webhook.js';
+export type { WebhookSinkDeps } from './webhook.js';
+export { verifyStandardWebhook, signHeaders, signV1 } from './signing.js';
+export type { Sink, SinkStatus } from './types.js';
+
+export interface SinkDeps {
+  store: EventStore;
+  logger: Logger;
+  clock: Clock;
+  /** absolute images folder (storage.data_dir + storage.images_dir) */
+  imagesDir: string;
+  inventory: () => Inventory;
+  onCommand: (outputId: string, cmd: OutputCommand) => void;
+}
+
+export interface Sinks {
+  all: Sink[];
+  mqtt: MqttSink | null;
+  webhooks: WebhookSink[];
+  /** wake every sink (call on bus 'committed') */
+  notify(): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): SinkStatus[];
+}
+
+/**
+ * Builds every configured sink and registers its name with the store, so
+ * events appended from now on are queued for it. Nothing connects until start().
+ */
+export function createSinks(config: Config, deps: SinkDeps): Sinks {
+  const site = config.site.id;
+  const zoneCams = new Map(config.zones.map((z) => [z.id, z.camera]));
+  const mqtt = config.mqtt
+    ? new MqttSink(config.mqtt, {
+        store: deps.store,
+        logger: deps.logger,
+        clock: deps.clock,
+        site,
+        name: 'mqtt',
+        inventory: deps.inventory,
+        onCommand: deps.onCommand,
+        zoneCamera: (id) => zoneCams.get(id),
+      })
+    : null;
+  const webhooks = config.webhooks.map(
+    (w) => new WebhookSink(w, { store: deps.store, logger: deps.logger, clock: deps.clock, site, imagesDir: deps.imagesDir }),
+  );
+  const all: Sink[] = [...(mqtt ? [mqtt] : []), ...webhooks];
+  for (const s of all) deps.store.registerSink(s.name);
+  return {
+    all,
+    mqtt,
+    webhooks,
+    notify: () => all.forEach((s) => s.notify()),
+    // each start() resolves at once; an unreachable uplink never blocks the daemon
+    start: async () => {
+      await Promise.all(all.map((s) => s.start()));
+    },
+    stop: async () => {
+      await Promise.allSettled(all.map((s) => s.stop()));
+    },
+    status: () => all.map((s) => s.status()),
+  };
+}
