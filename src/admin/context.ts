@@ -27,6 +27,8 @@ export interface SinkStateView {
   oldest_age_s: number | null;
   last_error: string | null;
   dead_letters: number;
+  delivered?: number;
+  dropped?: number;
 }
 
 export interface DaemonStateView {
