@@ -434,14 +434,24 @@ export class SqliteStore implements EventStore {
 
   // ---- internals ------------------------------------------------------------
 
+  /**
+   * Bookkeeping writes (ack, dead letter, replay, purge, sinks) commit with
+   * synchronous=NORMAL even under durability=full: losing one to a power cut
+   * only means a duplicate delivery (at-least-once), and the next append's
+   * fsync of the WAL makes them durable anyway. Saves an fsync per ack.
+   */
   private write<T>(fn: () => T): T {
     if (!this.db) throw new StorageUnavailable(this.lastError ?? 'storage is not open');
+    const relax = this.cfg.durability === 'full' && this.mode === 'writer';
     try {
+      if (relax) this.db.pragma('synchronous = NORMAL');
       const r = fn();
       this.markWritable();
       return r;
     } catch (e) {
       throw this.toUnavailable(e);
+    } finally {
+      if (relax) this.db.pragma('synchronous = FULL');
     }
   }
 

@@ -18,6 +18,7 @@ export interface StoredEvent {
 export interface SinkStats {
   sink: string;
   depth: number;
+  /** stored_at (ms epoch) of the oldest waiting event, null when none: age = now - this */
   oldest_undelivered_ms: number | null;
   dead_letters: number;
   delivered: number;

@@ -29,14 +29,19 @@ afterAll(() => {
   rmdirSync(dir);
 });
 
+/** Fills the filesystem to the last byte (shrinking chunks), so not even one page fits. */
 function fillDisk(file: string): number {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024, 1);
+  const fd = openSync(file, 'a');
   let written = 0;
   try {
-    for (;;) written += writeSync(fd, chunk);
-  } catch (e) {
-    expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    for (const size of [64 * 1024, 4096, 512, 1]) {
+      const chunk = Buffer.alloc(size, 1);
+      try {
+        for (;;) written += writeSync(fd, chunk);
+      } catch (e) {
+        expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      }
+    }
   } finally {
     closeSync(fd);
   }
@@ -47,7 +52,7 @@ describe('disk full and read-only (real tmpfs)', () => {
   it('disk full: append rejects with StorageUnavailable, health says why, and it recovers once space returns', async (ctx) => {
     if (mountError) return ctx.skip(mountError);
     const data = join(dir, 'full');
-    const { store } = newStore(data);
+    const { store, clock } = newStore(data);
     store.registerSink('mqtt');
     const ok = await store.append([ev()]);
     expect(ok.length).toBe(1);
@@ -69,6 +74,15 @@ describe('disk full and read-only (real tmpfs)', () => {
     expect(again.length).toBe(20);
     expect(store.health()).toMatchObject({ writable: true, last_error: null });
     expect(store.pending('mqtt', 1000).length).toBe(21);
+
+    // full again; this time maintenance (no append) notices the space is back
+    fillDisk(filler);
+    await expect(store.append(Array.from({ length: 100 }, () => ev({}, 4000)))).rejects.toBeInstanceOf(StorageUnavailable);
+    expect(store.health().writable).toBe(false);
+    expect(store.maintain(clock.now()).recovered).toBe(false);
+    unlinkSync(filler);
+    expect(store.maintain(clock.now()).recovered).toBe(true);
+    expect(store.health().writable).toBe(true);
     store.close();
   });
 

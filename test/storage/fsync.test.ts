@@ -27,6 +27,9 @@ async function main() {
   const cfg = { ...storageSchema.parse({ data_dir: dir }), durability };
   const store = openStore(cfg, { logger, clock: new ManualClock(), site: 's' });
   store.registerSink('x');
+  // an ack first: bookkeeping commits relax synchronous, which must not leak into append
+  const [e0] = await store.append([{ id: 'e0', type: 'alarm.intrusion', camera: 'c', time: '2026-01-15T12:00:00Z', data: { camera: 'c', received_at: '2026-01-15T12:00:00Z' } }]);
+  store.ack('x', [e0.seq]);
   writeSync(1, 'MARK:APPEND_START\\n');
   const r = await store.append([{ id: 'e1', type: 'alarm.intrusion', camera: 'c', time: '2026-01-15T12:00:00Z', data: { camera: 'c', received_at: '2026-01-15T12:00:00Z' } }]);
   writeSync(1, 'MARK:APPEND_DONE ' + r.length + '\\n');

@@ -27,6 +27,10 @@ describe('migrations', () => {
   it('a fresh database gets the current schema, WAL, incremental auto_vacuum and synchronous set explicitly', () => {
     const { store } = newStore(t.dir);
     expect(store.connectionInfo()).toEqual({ journal_mode: 'wal', synchronous: 2, auto_vacuum: 2, user_version: SCHEMA_VERSION });
+    // bookkeeping writes relax synchronous only for themselves
+    store.registerSink('a');
+    store.ack('a', [1]);
+    expect(store.connectionInfo()?.synchronous).toBe(2);
     store.close();
     const normal = newStore(t.dir, { durability: 'normal' }).store;
     expect(normal.connectionInfo()?.synchronous).toBe(1);
