@@ -508,7 +508,8 @@ export class MqttSink implements Sink {
     let payload: string;
     try {
       const s = this.deps.store.sinkStats(this.name);
-      const age = s.oldest_undelivered_ms === null ? null : Math.round(s.oldest_undelivered_ms / 1000);
+      // the SQLite store reports the oldest queued event's stored_at (ms epoch), not an age
+      const age = s.oldest_undelivered_ms === null ? null : Math.max(0, Math.round((this.deps.clock.now() - s.oldest_undelivered_ms) / 1000));
       payload = bufferPayload(s.depth, age);
     } catch {
       return;

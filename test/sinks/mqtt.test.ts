@@ -5,7 +5,7 @@ import type { MqttSink } from '../../src/sinks/mqtt.js';
 import type { OutputCommand } from '../../src/sinks/mqtt-topics.js';
 import { startMosquitto, type MosquittoHandle } from '../harness/mosquitto.js';
 import { makeEvent, sleep, until } from './fixtures.js';
-import { MemoryStore } from './memory-store.js';
+import { openTestStore } from './store.js';
 import { makeSink, mqttCfg, observer } from './mqtt-helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -27,15 +27,15 @@ async function watch(url: string, filters: string[], opts = {}) {
   cleanups.push(() => o.close());
   return o;
 }
-/** the sink is registered before anything is appended (events before registration are not queued) */
-function mstore(site = 'test', clock?: ManualClock): MemoryStore {
-  const s = new MemoryStore(site, clock);
-  s.registerSink('mqtt');
-  return s;
+/** the real SQLite store; the sink is registered before anything is appended */
+function mstore(site = 'test', clock?: ManualClock) {
+  const s = openTestStore(site, ['mqtt'], clock);
+  cleanups.push(() => s.close());
+  return s.store;
 }
 const ids = (msgs: { payload: string }[]) => msgs.map((m) => (JSON.parse(m.payload) as { id: string }).id);
 
-describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
+describe('MQTT sink against a real mosquitto', () => {
   for (const v of [4, 5] as const) {
     it(`publishes events at QoS 1 to {prefix}/events/{camera}/{type} with the exact stored bytes and acks on PUBACK (MQTT ${v === 4 ? '3.1.1' : '5'})`, async () => {
       const b = await broker();
@@ -43,7 +43,7 @@ describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
       const obs = await watch(b.url, ['camrelay/site1/events/#']);
       const sink = track(makeSink(mqttCfg(b.url, { protocol_version: v }), store, { site: 'site1' }));
       const evs: CamEvent[] = [makeEvent({ camera: 'front', type: 'alarm.intrusion' }), makeEvent({ camera: 'back', type: 'alarm.lpr' })];
-      const stored = store.appendSync(evs);
+      const stored = await store.append(evs);
       await sink.start();
       await until(() => obs.msgs.length >= 2, 10_000, 'two events');
       expect(obs.msgs.map((m) => m.topic)).toEqual(['camrelay/site1/events/front/alarm.intrusion', 'camrelay/site1/events/back/alarm.lpr']);
@@ -61,7 +61,7 @@ describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
     const obs = await watch(b.url, ['camrelay/test/events/#'], { clean: false, clientId: 'obs-down-at-start' });
     await b.stop();
     const store = mstore();
-    const stored = store.appendSync(Array.from({ length: 50 }, () => makeEvent()));
+    const stored = await store.append(Array.from({ length: 50 }, () => makeEvent()));
     const sink = track(makeSink(mqttCfg(b.url), store));
     const t0 = Date.now();
     await sink.start();
@@ -81,13 +81,13 @@ describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
     const store = mstore();
     const sink = track(makeSink(mqttCfg(b.url, { max_inflight: 32 }), store));
     await sink.start();
-    const first = store.appendSync(Array.from({ length: 20 }, () => makeEvent()));
+    const first = await store.append(Array.from({ length: 20 }, () => makeEvent()));
     sink.notify();
     await until(() => obs.msgs.length >= 20, 10_000, 'first 20');
     await until(() => store.sinkStats('mqtt').depth === 0, 5000, 'first acks');
     await b.stop();
     await until(() => !sink.status().connected, 5000, 'sink sees the broker gone');
-    const second = store.appendSync(Array.from({ length: 1000 }, () => makeEvent()));
+    const second = await store.append(Array.from({ length: 1000 }, () => makeEvent()));
     sink.notify();
     await sleep(200);
     expect(store.sinkStats('mqtt').depth).toBe(1000);
@@ -113,9 +113,9 @@ describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
     const b = await broker();
     const clock = new ManualClock(Date.now());
     const store = mstore('test', clock);
-    const old = store.appendSync([makeEvent(), makeEvent()]);
+    const old = await store.append([makeEvent(), makeEvent()]);
     clock.advance(61_000);
-    const fresh = store.appendSync([makeEvent()]);
+    const fresh = await store.append([makeEvent()]);
     const obs = await watch(b.url, ['camrelay/test/events/#'], { protocolVersion: 5 });
     const expiries: (number | undefined)[] = [];
     obs.client.on('message', (_t, _p, packet) => expiries.push(packet.properties?.messageExpiryInterval));
@@ -186,7 +186,7 @@ describe('MQTT sink against a real mosquitto (mock: in-memory store)', () => {
   it('publishes Home Assistant discovery for zones, cameras, outputs and buffer depth', async () => {
     const b = await broker();
     const store = mstore('s3');
-    store.appendSync([makeEvent()]);
+    await store.append([makeEvent()]);
     const sink = track(
       makeSink(mqttCfg(b.url, { discovery: { prefix: 'ha' } }), store, {
         site: 's3',
