@@ -66,6 +66,31 @@ describe('append', () => {
     expect((await p).length).toBe(300);
   });
 
+  it('concurrent appends of the same id in one group store it once; hasEvent sees ids still in the group window', async () => {
+    store.close();
+    store = newStore(t.dir, { group_commit_ms: 50 }).store;
+    const a = ev();
+    const p1 = store.append([a]);
+    const p2 = store.append([{ ...a }]);
+    expect(store.hasEvent(a.id)).toBe(true);
+    const [r1, r2] = await Promise.all([p1, p2]);
+    expect(r1.map((s) => s.event.id)).toEqual([a.id]);
+    expect(r2).toEqual([]);
+    expect(store.counts()).toMatchObject({ group_commits: 1, appended: 1, deduped: 1 });
+  });
+
+  it('close() commits what is queued; append after close rejects', async () => {
+    store.close();
+    store = newStore(t.dir, { group_commit_ms: 1000 }).store;
+    const a = ev();
+    const p = store.append([a]);
+    store.close();
+    expect((await p).length).toBe(1);
+    await expect(store.append([ev()])).rejects.toThrow(/closed/);
+    store = newStore(t.dir).store;
+    expect(store.hasEvent(a.id)).toBe(true);
+  });
+
   it('query filters by camera/type/time and pages newest first', async () => {
     const evs = [ev({ camera: 'a' }), ev({ camera: 'b', type: 'alarm.motion' }), ev({ camera: 'a' })];
     const stored = await store.append(evs);
