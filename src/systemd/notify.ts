@@ -51,6 +51,8 @@ export interface Notifier {
   ready(status?: string): void;
   stopping(status?: string): void;
   status(text: string): void;
+  /** asks systemd for more start/stop time (EXTEND_TIMEOUT_USEC), e.g. during a long database check */
+  extendTimeout(ms: number): void;
   /** starts WATCHDOG=1 pings (no-op without WATCHDOG_USEC); the check runs before every ping */
   startWatchdog(healthCheck?: HealthCheck): void;
   /** an extra named check the watchdog requires (storage writable, ingest listener bound...) */
@@ -210,6 +212,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     },
     status(text) {
       send({ STATUS: text });
+    },
+    extendTimeout(ms) {
+      if (ms > 0) send({ EXTEND_TIMEOUT_USEC: String(Math.round(ms * 1000)) });
     },
     addHealthCheck(name, check) {
       checks.set(name, check);

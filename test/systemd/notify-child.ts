@@ -29,6 +29,7 @@ const n = createNotifier({
 });
 
 if (mode === 'ready') {
+  n.extendTimeout(20_000);
   n.ready('hello');
   n.status('line1\nline2');
   n.stopping();
