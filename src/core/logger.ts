@@ -56,7 +56,7 @@ export function createLogger(opts: LogOptions): Logger {
               method.apply(this, masked as Parameters<typeof method>);
             },
           }
-        : undefined,
+        : {}, // not undefined: pino then loses its default hooks and throws on the first log call
     },
     stream as pino.DestinationStream,
   );
