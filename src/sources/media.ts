@@ -122,7 +122,7 @@ export class MediaDownloader {
           bytes += c.length;
           if (bytes > max_bytes) throw new TooLarge(`over max_bytes ${max_bytes}`);
           hash.update(c);
-          if (!out.write(c)) await new Promise((r) => out.once('drain', r));
+          if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
         }
       } finally {
         await new Promise<void>((r) => out.end(() => r()));
