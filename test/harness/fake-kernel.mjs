@@ -205,6 +205,8 @@ if (cfg.gpioDir !== 'missing') {
   if (cfg.gpioDir === 'readonly') execFileSync('mount', ['-o', 'remount,ro', ROOT]);
 }
 
+// Keep the namespace alive even when no FIFO is open (gpioDir missing/readonly).
+setInterval(() => {}, 1 << 30);
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 process.stdout.write(`ready ${process.pid}\n`);
