@@ -12,7 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ default: CliCommand }>> = {
   run: () => import('./cli/run.js'),
   'check-config': () => import('./cli/check-config.js'),
   schema: () => import('./cli/schema.js'),
-  // 'simulate': () => import('./cli/simulate.js'),
+  simulate: () => import('./cli/simulate.js'),
   'camera subscribe': () => import('./cli/camera-subscribe.js'),
   'camera status': () => import('./cli/camera-status.js'),
   'queue stats': () => import('./cli/queue-stats.js'),
