@@ -44,7 +44,7 @@ export function createLogger(opts: LogOptions): Logger {
   return pino(
     {
       level: opts.level,
-      base: { component: 'camrelay' },
+      base: undefined,
       redact: { paths: REDACT_PATHS, censor: '***' },
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -12,6 +12,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface SinkMetricsSnapshot {
   sink: string;
   depth: number;
+  /**
+   * AGE in ms of the oldest undelivered event (null when empty). Note: the
+   * store's SinkStats field of the same name is a stored_at timestamp; the
+   * provider converts (now - stored_at).
+   */
   oldest_undelivered_ms: number | null;
   delivered: number;
   dead_letters: number;
@@ -153,7 +158,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     });
 
   sinkGauge('camrelay_sink_depth', 'Undelivered events queued for the sink', (s) => s.depth);
-  sinkGauge('camrelay_sink_oldest_undelivered_age_seconds', 'Age of the oldest undelivered event (0 when empty)', (s) =>
+  sinkGauge('camrelay_sink_oldest_undelivered_age_seconds', 'Age of the oldest undelivered event (0 when empty); the provider passes the age in ms', (s) =>
     s.oldest_undelivered_ms === null ? 0 : Math.max(0, s.oldest_undelivered_ms) / 1000,
   );
   sinkGauge('camrelay_sink_delivered', 'Events delivered to the sink (as recorded by the store)', (s) => s.delivered);

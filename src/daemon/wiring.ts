@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { CamEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
 import { createMetrics, type Metrics } from '../core/metrics.js';
 import { CameraAvailability } from '../cameras/availability.js';
@@ -57,33 +58,49 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
 
   const override = (id: string, cmd: { state: 'on' | 'off' | 'auto'; for_s?: number }) => pipeline.apply(core.override(id, cmd, clock.now()));
 
-  const sinks: Sink[] = createSinks(config, {
+  const sinkSet = createSinks(config, {
     store,
     logger,
     clock,
-    site,
     imagesDir: join(dataDir, config.storage.images_dir),
     inventory: () => ({ cameras: availability.states(), zones: core.zones(), outputs: outputs.list() }),
-    onCommand: (id, cmd) => override(id, cmd),
-    metrics,
+    onCommand: (id, cmd) => {
+      try {
+        override(id, cmd);
+      } catch (e) {
+        log.warn({ output: id, err: e }, `MQTT command for output ${id} ignored: ${(e as Error).message}`);
+      }
+    },
   });
-  bus.on('committed', () => {
-    for (const s of sinks) s.notify();
-  });
+  const sinks: Sink[] = sinkSet.all;
+  bus.on('committed', () => sinkSet.notify());
+  // Retained state topics follow the live state.
+  if (sinkSet.mqtt) {
+    const m = sinkSet.mqtt;
+    bus.on('zone', (z) => m.publishZone(z));
+    bus.on('output', (o) => m.publishOutput(o));
+    bus.on('camera', (c) => m.publishCamera(c));
+  }
 
   const ticker = new Ticker({ clock, logger, core, availability, pipeline, store });
   pipeline.afterApply = () => ticker.schedule();
-  const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
+  const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
   const admin = createAdminServer(buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override }));
   const notifier = createNotifier({ env: deps.env, logger });
 
-  metrics.setSinkStatsProvider?.(() =>
+  metrics.setSinkStatsProvider(() =>
     sinks.map((s) => {
       const st = store.sinkStats(s.name);
-      return { ...st, connected: s.status().connected };
+      // The store reports when the oldest waiting event was stored; the gauge wants its age.
+      const age = st.oldest_undelivered_ms === null ? null : Math.max(0, clock.now() - st.oldest_undelivered_ms);
+      return { ...st, oldest_undelivered_ms: age, connected: s.status().connected };
     }),
   );
+  metrics.setStorageProvider(() => {
+    const h = store.health();
+    return { db_bytes: h.db_bytes, wal_bytes: h.wal_bytes, writable: h.writable, open: h.open, quarantine_rows: store.quarantineCount() };
+  });
 
   const parts: Component[] = [
     component('storage', () => undefined, () => store.close()),
@@ -93,7 +110,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
       await outputs.stop();
     }),
     component('timers', () => ticker.start(), () => ticker.stop()),
-    component('sinks', async () => { for (const s of sinks) await s.start(); }, async () => { await Promise.all(sinks.map((s) => s.stop())); }),
+    component('sinks', () => sinkSet.start(), () => sinkSet.stop()),
     component('ingest', () => ingest.start(), () => ingest.stop()),
     component('admin', async () => { await admin.start(); }, () => admin.stop()),
   ];
