@@ -73,6 +73,8 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
   const imagesDir = join(resolve(config.storage.data_dir), config.storage.images_dir);
   const media = new MediaDownloader(imagesDir, { logger: deps.logger, metrics: deps.metrics });
 
+  /** ids of hook events whose append has not resolved yet */
+  const inflight = new Set<string>();
   const count = (source: string, result: string) => deps.metrics.hookPosts.inc({ source, result });
 
   function quarantine(src: SourceConfig, req: IngestRequest, reason: string, detail: string): void {
@@ -98,10 +100,25 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
 
   async function commit(entry: Entry, events: CamEvent[], req: IngestRequest): Promise<IngestReply> {
     const { src, adapter } = entry;
-    const pending = deps.store.append(events).then((stored) => {
-      afterCommit(src, stored);
-      return stored;
-    });
+    const ids = events.map((e) => e.id);
+    // A retry of a committed verdict is answered at once, even while storage is
+    // slow. Only ids this router is not still appending count: the store's
+    // hasEvent() also says yes for ids in flight, which are not durable yet.
+    if (ids.every((id) => !inflight.has(id) && deps.store.hasEvent(id))) {
+      count(src.id, 'duplicate');
+      deps.metrics.eventsDeduped.inc(ids.length);
+      return reply(200, { status: 'duplicate', ids });
+    }
+    for (const id of ids) inflight.add(id);
+    const pending = deps.store
+      .append(events)
+      .then((stored) => {
+        afterCommit(src, stored);
+        return stored;
+      })
+      .finally(() => {
+        for (const id of ids) inflight.delete(id);
+      });
     let stored: StoredEvent[] | typeof TIMED_OUT;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -129,7 +146,6 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
       log.warn({ source: src.id, ms: adapter.answerWithinMs }, 'storage slower than the platform waits: answered 503 so it retries');
       return reply(503, { error: 'storage slow, please retry' }, { 'Retry-After': '1' });
     }
-    const ids = events.map((e) => e.id);
     if (stored.length === 0) {
       count(src.id, 'duplicate');
       deps.metrics.eventsDeduped.inc(events.length);
