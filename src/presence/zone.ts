@@ -12,6 +12,8 @@ export interface TrajectTarget {
 }
 
 interface Track {
+  /** map key: the target id, or camera + id in a '*' zone */
+  key: string;
   id: string;
   camera: string;
   cls: TargetClass;
@@ -79,6 +81,15 @@ export class ZoneRuntime {
   private peak = 0;
   private offAt: number | null = null;
 
+  /**
+   * Bumped whenever this zone's deadline may have moved EARLIER (a new track, a
+   * state update). Refreshing a known track only moves deadlines later, so the
+   * core may keep a cached (early) deadline across such frames.
+   */
+  version = 0;
+  /** the version the core's deadline memo has seen */
+  memoVersion = 0;
+
   // what the core last reported to the outside, to report only changes
   reported = { presence: false, count: 0, source: 'none' as string };
   dirty = false;
@@ -113,6 +124,7 @@ export class ZoneRuntime {
       if (!tr) {
         const r = t.rect;
         tr = {
+          key,
           id: t.id,
           camera,
           cls: t.cls,
@@ -125,6 +137,7 @@ export class ZoneRuntime {
           last: [r[0], r[1], r[2], r[3]],
         };
         this.tracks.set(key, tr);
+        this.version++;
       } else {
         tr.lastSeen = now;
         tr.frames++;
@@ -251,9 +264,9 @@ export class ZoneRuntime {
   private expire(now: number, emit: Emit): void {
     if (this.offline === 'hold' || this.tracks.size === 0) return;
     const timeout = this.cfg.target_timeout_ms;
-    for (const [key, tr] of this.tracks) {
+    for (const tr of this.tracks.values()) {
       if (now - tr.lastSeen < timeout) continue;
-      this.tracks.delete(key);
+      this.tracks.delete(tr.key);
       if (tr.entered) this.leave(tr, now, emit, 'timeout');
     }
   }
@@ -280,6 +293,7 @@ export class ZoneRuntime {
 
   private update(now: number, emit: Emit): void {
     this.dirty = true;
+    this.version++;
     const off = this.offline;
     if (off === 'hold') {
       this.source = 'offline:hold';

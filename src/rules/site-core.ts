@@ -87,6 +87,8 @@ class SiteCoreImpl implements SiteCore {
   private readonly rulesByOutput = new Map<string, RuleRuntime[]>();
   private readonly offlineCameras = new Set<string>();
   private lastNow = -Infinity;
+  /** nextDeadline() memo; undefined = recompute. See ZoneRuntime.version for why frames may keep it. */
+  private deadlineMemo: number | null | undefined = undefined;
   private readonly presenceOf = (zone: string): boolean => this.zoneById.get(zone)?.presence ?? false;
   private readonly demandOf = (o: OutputRuntime): Demand => this.demand(o);
 
@@ -122,10 +124,9 @@ class SiteCoreImpl implements SiteCore {
       }
   }
 
-  private zonesOf(camera: string): ZoneRuntime[] {
-    let list = this.zonesByCamera.get(camera);
-    if (!list) this.zonesByCamera.set(camera, (list = this.wildZones.slice()));
-    return list;
+  private zonesOf(camera: string): readonly ZoneRuntime[] {
+    // unknown cameras share the '*' list: no map entry per stray id
+    return this.zonesByCamera.get(camera) ?? this.wildZones;
   }
 
   // ---- inputs ----
@@ -135,9 +136,18 @@ class SiteCoreImpl implements SiteCore {
     if (this.offlineCameras.size > 0 && this.offlineCameras.has(camera)) this.setAvailability(camera, true, now); // a post proves it is up
     const zones = this.zonesOf(camera);
     let changed = false;
-    for (let i = 0; i < zones.length; i++) if (zones[i]!.frame(camera, targets, now, this.emit)) changed = true;
+    for (let i = 0; i < zones.length; i++) {
+      const z = zones[i]!;
+      if (z.frame(camera, targets, now, this.emit)) changed = true;
+      // only known targets refreshed → the memoized deadline is still a valid (early) bound
+      if (z.version !== z.memoVersion) {
+        z.memoVersion = z.version;
+        this.deadlineMemo = undefined;
+      }
+    }
     if (changed) return this.finish(now, true);
-    return this.emit.events ? this.finish(now, false) : EMPTY;
+    if (this.emit.events) return this.finish(now, false);
+    return EMPTY;
   }
 
   alarmStatus(camera: string, active: boolean, now: number): CoreOutput {
@@ -193,6 +203,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   nextDeadline(): number | null {
+    if (this.deadlineMemo !== undefined) return this.deadlineMemo;
     const now = this.lastNow;
     let d = Infinity;
     for (const z of this.zoneList) {
@@ -207,7 +218,8 @@ class SiteCoreImpl implements SiteCore {
       const x = o.deadline(now);
       if (x < d) d = x;
     }
-    return Number.isFinite(d) ? d : null;
+    this.deadlineMemo = Number.isFinite(d) ? d : null;
+    return this.deadlineMemo;
   }
 
   shutdown(now: number): CoreOutput {
@@ -262,6 +274,7 @@ class SiteCoreImpl implements SiteCore {
    * re-evaluated (something they read may have changed, or a timer is due).
    */
   private finish(now: number, evaluate: boolean): CoreOutput {
+    this.deadlineMemo = undefined;
     if (evaluate) {
       this.evaluateRules(now);
       arbitrate(this.outputList, now, this.demandOf, this.emit);
