@@ -66,48 +66,53 @@ function isNameChar(c: number): boolean {
   return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d;
 }
 
-function nameIs(b: Buffer, s: number, e: number, lit: string): boolean {
-  if (e - s !== lit.length) return false;
-  for (let i = 0; i < lit.length; i++) if (b[s + i] !== lit.charCodeAt(i)) return false;
+function nameIs(src: string, s: number, e: number, lit: string): boolean {
+  return e - s === lit.length && src.startsWith(lit, s);
+}
+
+function sameRange(src: string, a: number, b: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (src.charCodeAt(a + i) !== src.charCodeAt(b + i)) return false;
   return true;
 }
 
 /** Same rule as xml.ts int(): optional sign, 1–15 digits; NaN otherwise. */
-function intOf(b: Buffer, s: number, e: number): number {
+function intOf(src: string, s: number, e: number): number {
   let i = s;
   let neg = false;
-  if (i < e && (b[i] === 0x2b || b[i] === 0x2d)) {
-    neg = b[i] === 0x2d;
+  const first = src.charCodeAt(i);
+  if (i < e && (first === 0x2b || first === 0x2d)) {
+    neg = first === 0x2d;
     i++;
   }
   const digits = e - i;
   if (digits < 1 || digits > 15) return NaN;
   let v = 0;
   for (; i < e; i++) {
-    const c = b[i]! - 0x30;
+    const c = src.charCodeAt(i) - 0x30;
     if (c < 0 || c > 9) return NaN;
     v = v * 10 + c;
   }
   return neg ? -v : v;
 }
 
+const UNSUPPORTED_CHAR_RE = /[^\t\n\r\x20-\x25\x27-\x7f]/;
 const DECL_RE = /^<\?xml(\s+[A-Za-z]+\s*=\s*("[^"<]*"|'[^'<]*'))*\s*\?>$/;
 const ENC_RE = /encoding\s*=\s*["']([^"']*)["']/;
 
 export function parseTrajectFast(body: Buffer): FastTraject | null {
   const n = body.length;
   if (n === 0 || n > MAX_FAST_BYTES) return null;
-  // plain ASCII, no entity references, no control characters
-  for (let i = 0; i < n; i++) {
-    const c = body[i]!;
-    if (c >= 0x80 || c === 0x26 || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)) return null;
-  }
-
+  // one native call; after it every step is a JIT-inlined string operation
+  // (Buffer.indexOf/compare cross into C++ on every call, which dominated)
+  const src = body.toString('latin1');
+  // plain ASCII, no entity references, no control characters (a compiled regex
+  // scan is several times faster than a byte loop here)
+  if (UNSUPPORTED_CHAR_RE.test(src)) return null;
   let pos = 0;
-  if (body[0] === LT && body[1] === QMARK) {
-    const end = body.indexOf('?>', 2, 'latin1');
+  if (src.charCodeAt(0) === LT && src.charCodeAt(1) === QMARK) {
+    const end = src.indexOf('?>', 2);
     if (end < 0) return null;
-    const decl = body.toString('latin1', 0, end + 2);
+    const decl = src.slice(0, end + 2);
     if (!decl.startsWith('<?xml') || !DECL_RE.test(decl)) return null;
     const enc = ENC_RE.exec(decl)?.[1]?.toLowerCase();
     if (enc !== undefined && enc !== 'utf-8' && enc !== 'utf8' && enc !== 'us-ascii') return null;
@@ -117,6 +122,8 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
   const stackNameStart = new Int32Array(MAX_DEPTH);
   const stackNameEnd = new Int32Array(MAX_DEPTH);
   const stackRole = new Uint8Array(MAX_DEPTH);
+  const attrStarts: number[] = [];
+  const attrEnds: number[] = [];
   let depth = 0;
   let rootDone = false;
   let sawTraject = false;
@@ -144,31 +151,31 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
   let cdataEnd = -1;
 
   while (pos < n) {
-    const lt = body.indexOf(LT, pos);
+    const lt = src.indexOf('<', pos);
     const textEnd = lt < 0 ? n : lt;
     if (textEnd > pos) {
       // text: outside the root or between structure only whitespace is meaningful
-      const gt = body.indexOf(GT, pos);
+      const gt = src.indexOf('>', pos);
       if (gt >= 0 && gt < textEnd) return null;
       if (depth === 0) {
-        for (let i = pos; i < textEnd; i++) if (!isWs(body[i]!)) return null;
+        for (let i = pos; i < textEnd; i++) if (!isWs(src.charCodeAt(i))) return null;
       }
     }
     if (lt < 0) break;
     pos = lt + 1;
     if (pos >= n) return null;
-    const c = body[pos]!;
+    const c = src.charCodeAt(pos);
 
     if (c === BANG) {
       // only CDATA inside a value leaf; comments, DOCTYPE and CDATA elsewhere → full parser
-      if (!body.toString('latin1', pos, pos + 8).startsWith('![CDATA[')) return null;
-      const end = body.indexOf(']]>', pos + 8, 'latin1');
+      if (!src.startsWith('![CDATA[', pos)) return null;
+      const end = src.indexOf(']]>', pos + 8);
       if (end < 0) return null;
       const role = depth > 0 ? stackRole[depth - 1]! : R_IGNORE;
       if (role >= R_LEAF) {
         if (cdataStart >= 0) return null;
         // text before the CDATA must be whitespace
-        for (let i = leafTextStart; i < lt; i++) if (!isWs(body[i]!)) return null;
+        for (let i = leafTextStart; i < lt; i++) if (!isWs(src.charCodeAt(i))) return null;
         cdataStart = pos + 8;
         cdataEnd = end;
       } else if (depth === 0 || role !== R_IGNORE) {
@@ -183,28 +190,28 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
       // closing tag
       const s = pos + 1;
       let e = s;
-      while (e < n && isNameChar(body[e]!)) e++;
+      while (e < n && isNameChar(src.charCodeAt(e))) e++;
       let k = e;
-      while (k < n && isWs(body[k]!)) k++;
-      if (k >= n || body[k] !== GT || depth === 0) return null;
+      while (k < n && isWs(src.charCodeAt(k))) k++;
+      if (k >= n || src.charCodeAt(k) !== GT || depth === 0) return null;
       const ps = stackNameStart[depth - 1]!;
       const pe = stackNameEnd[depth - 1]!;
-      if (e - s !== pe - ps || body.compare(body, ps, pe, s, e) !== 0) return null;
+      if (e - s !== pe - ps || !sameRange(src, ps, s, e - s)) return null;
       const role = stackRole[depth - 1]!;
       if (role >= R_LEAF) {
         let vs: number;
         let ve: number;
         if (cdataStart >= 0) {
-          for (let i = cdataEnd + 3; i < lt; i++) if (!isWs(body[i]!)) return null;
+          for (let i = cdataEnd + 3; i < lt; i++) if (!isWs(src.charCodeAt(i))) return null;
           vs = cdataStart;
           ve = cdataEnd;
           // whitespace inside CDATA: whether the full parser trims it is not worth guessing
-          if (ve > vs && (isWs(body[vs]!) || isWs(body[ve - 1]!))) return null;
+          if (ve > vs && (isWs(src.charCodeAt(vs)) || isWs(src.charCodeAt(ve - 1)))) return null;
         } else {
           vs = leafTextStart;
           ve = lt;
-          while (vs < ve && isWs(body[vs]!)) vs++;
-          while (ve > vs && isWs(body[ve - 1]!)) ve--;
+          while (vs < ve && isWs(src.charCodeAt(vs))) vs++;
+          while (ve > vs && isWs(src.charCodeAt(ve - 1))) ve--;
         }
         if (!takeLeaf(role, vs, ve)) return null;
         leafTextStart = -1;
@@ -223,46 +230,44 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
     if (!isNameStart(c) || rootDone) return null;
     const s = pos;
     let e = s;
-    while (e < n && isNameChar(body[e]!)) e++;
+    while (e < n && isNameChar(src.charCodeAt(e))) e++;
     if (e >= n) return null;
-    const after = body[e]!;
+    const after = src.charCodeAt(e);
     if (after !== GT && after !== SLASH && !isWs(after)) return null; // ':' prefixes and junk
     // attributes: name="value" pairs, checked for syntax and duplicates
     let k = e;
     let attrCount = 0;
-    const attrStarts: number[] = [];
-    const attrEnds: number[] = [];
     for (;;) {
       const wsStart = k;
-      while (k < n && isWs(body[k]!)) k++;
+      while (k < n && isWs(src.charCodeAt(k))) k++;
       if (k >= n) return null;
-      const ch = body[k]!;
+      const ch = src.charCodeAt(k);
       if (ch === GT || ch === SLASH) break;
       if (k === wsStart || !(isNameStart(ch) || ch === 0x3a)) return null;
       const as = k;
-      while (k < n && (isNameChar(body[k]!) || body[k] === 0x3a)) k++;
+      while (k < n && (isNameChar(src.charCodeAt(k)) || src.charCodeAt(k) === 0x3a)) k++;
       const ae = k;
-      while (k < n && isWs(body[k]!)) k++;
-      if (body[k] !== 0x3d) return null;
+      while (k < n && isWs(src.charCodeAt(k))) k++;
+      if (src.charCodeAt(k) !== 0x3d) return null;
       k++;
-      while (k < n && isWs(body[k]!)) k++;
-      const q = body[k];
+      while (k < n && isWs(src.charCodeAt(k))) k++;
+      const q = src.charCodeAt(k);
       if (q !== 0x22 && q !== 0x27) return null;
-      const close = body.indexOf(q, k + 1);
+      const close = src.indexOf(q === 0x22 ? '"' : "'", k + 1);
       if (close < 0) return null;
-      const lt2 = body.indexOf(LT, k + 1);
+      const lt2 = src.indexOf('<', k + 1);
       if (lt2 >= 0 && lt2 < close) return null;
       for (let a = 0; a < attrCount; a++) {
-        if (attrEnds[a]! - attrStarts[a]! === ae - as && body.compare(body, attrStarts[a]!, attrEnds[a]!, as, ae) === 0) return null;
+        if (attrEnds[a]! - attrStarts[a]! === ae - as && sameRange(src, attrStarts[a]!, as, ae - as)) return null;
       }
-      attrStarts.push(as);
-      attrEnds.push(ae);
+      attrStarts[attrCount] = as;
+      attrEnds[attrCount] = ae;
       attrCount++;
       k = close + 1;
     }
     let selfClosing = false;
-    if (body[k] === SLASH) {
-      if (body[k + 1] !== GT) return null;
+    if (src.charCodeAt(k) === SLASH) {
+      if (src.charCodeAt(k + 1) !== GT) return null;
       selfClosing = true;
       k++;
     }
@@ -271,18 +276,18 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
     const parentRole = depth > 0 ? stackRole[depth - 1]! : -1;
     let role = R_IGNORE;
     if (parentRole === -1) {
-      if (!nameIs(body, s, e, 'config')) return null;
+      if (!nameIs(src, s, e, 'config')) return null;
       role = R_CONFIG;
     } else if (parentRole >= R_LEAF) {
       return null; // an element inside a value
     } else if (parentRole === R_CONFIG) {
-      if (nameIs(body, s, e, 'traject')) role = R_TRAJECT;
-      else if (nameIs(body, s, e, 'mac')) role = R_MAC;
-      else if (nameIs(body, s, e, 'sn')) role = R_SN;
-      else if (nameIs(body, s, e, 'deviceName')) role = R_NAME;
-      else if (nameIs(body, s, e, 'currentTime')) role = R_TIME;
+      if (nameIs(src, s, e, 'traject')) role = R_TRAJECT;
+      else if (nameIs(src, s, e, 'mac')) role = R_MAC;
+      else if (nameIs(src, s, e, 'sn')) role = R_SN;
+      else if (nameIs(src, s, e, 'deviceName')) role = R_NAME;
+      else if (nameIs(src, s, e, 'currentTime')) role = R_TIME;
       else {
-        for (const bail of CONFIG_BAIL) if (nameIs(body, s, e, bail)) return null;
+        for (const bail of CONFIG_BAIL) if (nameIs(src, s, e, bail)) return null;
       }
       if (role !== R_IGNORE) {
         const bit = 1 << role;
@@ -291,7 +296,7 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
         if (role === R_TRAJECT) sawTraject = true;
       }
     } else if (parentRole === R_TRAJECT) {
-      if (nameIs(body, s, e, 'item')) {
+      if (nameIs(src, s, e, 'item')) {
         role = R_ITEM;
         itemSeen = 0;
         rectSeen = 0;
@@ -300,19 +305,19 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
         x1 = y1 = x2 = y2 = NaN;
       }
     } else if (parentRole === R_ITEM) {
-      if (nameIs(body, s, e, 'targetId')) role = R_TID;
-      else if (nameIs(body, s, e, 'targetType')) role = R_TTYPE;
-      else if (nameIs(body, s, e, 'rect')) role = R_RECT;
+      if (nameIs(src, s, e, 'targetId')) role = R_TID;
+      else if (nameIs(src, s, e, 'targetType')) role = R_TTYPE;
+      else if (nameIs(src, s, e, 'rect')) role = R_RECT;
       if (role !== R_IGNORE) {
         const bit = 1 << role;
         if (itemSeen & bit) return null;
         itemSeen |= bit;
       }
     } else if (parentRole === R_RECT) {
-      if (nameIs(body, s, e, 'x1')) role = R_X1;
-      else if (nameIs(body, s, e, 'y1')) role = R_Y1;
-      else if (nameIs(body, s, e, 'x2')) role = R_X2;
-      else if (nameIs(body, s, e, 'y2')) role = R_Y2;
+      if (nameIs(src, s, e, 'x1')) role = R_X1;
+      else if (nameIs(src, s, e, 'y1')) role = R_Y1;
+      else if (nameIs(src, s, e, 'x2')) role = R_X2;
+      else if (nameIs(src, s, e, 'y2')) role = R_Y2;
       if (role !== R_IGNORE) {
         const bit = 1 << role;
         if (rectSeen & bit) return null;
@@ -356,34 +361,34 @@ export function parseTrajectFast(body: Buffer): FastTraject | null {
     const empty = ve <= vs;
     switch (role) {
       case R_MAC:
-        if (!empty) mac = body.toString('latin1', vs, ve);
+        if (!empty) mac = src.slice(vs, ve);
         return true;
       case R_SN:
-        if (!empty) serial = body.toString('latin1', vs, ve);
+        if (!empty) serial = src.slice(vs, ve);
         return true;
       case R_NAME:
-        if (!empty) name = body.toString('latin1', vs, ve);
+        if (!empty) name = src.slice(vs, ve);
         return true;
       case R_TIME:
-        if (!empty) currentTime = body.toString('latin1', vs, ve);
+        if (!empty) currentTime = src.slice(vs, ve);
         return true;
       case R_TID:
-        itemId = empty ? undefined : body.toString('latin1', vs, ve);
+        itemId = empty ? undefined : src.slice(vs, ve);
         return true;
       case R_TTYPE:
-        itemType = body.toString('latin1', vs, ve);
+        itemType = src.slice(vs, ve);
         return true;
       case R_X1:
-        x1 = intOf(body, vs, ve);
+        x1 = intOf(src, vs, ve);
         return true;
       case R_Y1:
-        y1 = intOf(body, vs, ve);
+        y1 = intOf(src, vs, ve);
         return true;
       case R_X2:
-        x2 = intOf(body, vs, ve);
+        x2 = intOf(src, vs, ve);
         return true;
       case R_Y2:
-        y2 = intOf(body, vs, ve);
+        y2 = intOf(src, vs, ve);
         return true;
       default:
         return false;
