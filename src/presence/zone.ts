@@ -67,7 +67,8 @@ export class ZoneRuntime {
   private readonly classes: ReadonlySet<string>;
   private readonly tracks = new Map<string, Track>();
   private entered = 0;
-  private statusActive = false;
+  /** alarm status fields currently true (a camera reports several: perimeterAlarm, motionAlarm, ...) */
+  private readonly statusFields = new Set<string>();
   private alarmHoldUntil = -Infinity;
   private offline: ZoneConfig['offline_policy'] | null = null;
   private lastNow = -Infinity;
@@ -170,11 +171,12 @@ export class ZoneRuntime {
     return false;
   }
 
-  /** a camera-level alarm status (on while true) */
-  alarmStatus(active: boolean, now: number, emit: Emit): boolean {
+  /** a camera-level alarm status field (on while any field is true) */
+  alarmStatus(field: string, active: boolean, now: number, emit: Emit): boolean {
     this.lastNow = now;
-    if (!this.cfg.fallback.alarm_status || this.statusActive === active) return false;
-    this.statusActive = active;
+    if (!this.cfg.fallback.alarm_status || this.statusFields.has(field) === active) return false;
+    if (active) this.statusFields.add(field);
+    else this.statusFields.delete(field);
     this.update(now, emit);
     return true;
   }
@@ -203,7 +205,7 @@ export class ZoneRuntime {
       this.offline = this.cfg.offline_policy;
       if (this.offline !== 'hold') {
         this.dropTracks(now, emit, 'camera_offline');
-        this.statusActive = false;
+        this.statusFields.clear();
         this.alarmHoldUntil = -Infinity;
       }
     } else {
@@ -309,7 +311,7 @@ export class ZoneRuntime {
     }
     const held = now < this.alarmHoldUntil;
     const src: PresenceSource | null =
-      this.entered > 0 ? 'traject' : this.statusActive ? 'alarm_status' : held ? 'alarm_event' : null;
+      this.entered > 0 ? 'traject' : this.statusFields.size > 0 ? 'alarm_status' : held ? 'alarm_event' : null;
     // count is the number of traject targets inside; a fallback source proves at least one
     this.count = this.entered > 0 ? this.entered : src ? 1 : 0;
     if (src) {

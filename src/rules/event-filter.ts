@@ -10,11 +10,12 @@ export type EventFilter = NonNullable<RuleConfig['when']['event']>;
  * - cameras: `event.camera`
  * - classes: `data.targets[].class` or `data.class`
  * - plate_lists: `data.plate_list` (case-insensitive: `whiteList` = `whitelist`)
- * - plates: `data.plate`, compared without spaces/dashes, upper-case
+ * - plates: `data.plate` or any of `data.plates[]`, compared without spaces/dashes, upper-case
  * - labels: `data.label` or any of `data.labels[]` (case-insensitive)
  * - sources: `data.source`
  * - min_confidence: `data.confidence` (0..1; a value above 1 is read as a percentage).
- *   An event without a confidence fails a min_confidence filter.
+ *   LPR events carry `data.plate_confidence` instead: used when `confidence` is absent.
+ *   An event without either fails a min_confidence filter.
  */
 export function compileEventFilter(f: EventFilter): (ev: CamEvent) => boolean {
   const types = f.types.map((t) => t.replace(/^camrelay\./, ''));
@@ -34,11 +35,11 @@ export function compileEventFilter(f: EventFilter): (ev: CamEvent) => boolean {
     const d = ev.data;
     if (classes.size > 0 && !eventClasses(d).some((c) => classes.has(lower(c)))) return false;
     if (lists.size > 0 && !(typeof d.plate_list === 'string' && lists.has(lower(d.plate_list)))) return false;
-    if (plates.size > 0 && !(typeof d.plate === 'string' && plates.has(normPlate(d.plate)))) return false;
+    if (plates.size > 0 && !eventPlates(d).some((p) => plates.has(normPlate(p)))) return false;
     if (labels.size > 0 && !eventLabels(d).some((l) => labels.has(lower(l)))) return false;
     if (sources.size > 0 && !(typeof d.source === 'string' && sources.has(lower(d.source)))) return false;
     if (minConf !== undefined) {
-      const c = confidence(d.confidence);
+      const c = confidence(d.confidence ?? d.plate_confidence);
       if (c === null || c < minConf) return false;
     }
     return true;
@@ -59,6 +60,13 @@ export function eventClasses(d: Record<string, unknown>): string[] {
   if (typeof d.class === 'string') out.push(d.class);
   if (Array.isArray(d.targets))
     for (const t of d.targets) if (t && typeof t === 'object' && typeof (t as { class?: unknown }).class === 'string') out.push((t as { class: string }).class);
+  return out;
+}
+
+function eventPlates(d: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (typeof d.plate === 'string') out.push(d.plate);
+  if (Array.isArray(d.plates)) for (const p of d.plates) if (typeof p === 'string') out.push(p);
   return out;
 }
 

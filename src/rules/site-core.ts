@@ -34,12 +34,16 @@ export interface SiteCoreConfig {
 export interface SiteCore {
   /** one traject frame: every target the camera currently tracks (0..10000 grid) */
   traject(camera: string, targets: readonly TrajectTarget[], now: number): CoreOutput;
-  /** device alarm status of a camera: its zones are present while true (fallback) */
-  alarmStatus(camera: string, active: boolean, now: number): CoreOutput;
+  /**
+   * device alarm status of a camera: its zones are present while it is true
+   * (fallback). Cameras report several status fields (perimeterAlarm, motionAlarm...):
+   * pass `field` so one field going false does not clear another; default 'alarm'.
+   */
+  alarmStatus(camera: string, active: boolean, now: number, field?: string): CoreOutput;
   /**
    * an external event (alarm post, cloud source): holds the camera's zones for
    * alarm_hold_s (fallback) and triggers event rules. An `alarm.status` event with a
-   * boolean `data.active` is treated as `alarmStatus`.
+   * boolean `data.active` is treated as `alarmStatus` (field from `data.field`).
    */
   event(ev: CamEvent, now: number): CoreOutput;
   cameraAvailability(camera: string, online: boolean, now: number): CoreOutput;
@@ -150,17 +154,18 @@ class SiteCoreImpl implements SiteCore {
     return EMPTY;
   }
 
-  alarmStatus(camera: string, active: boolean, now: number): CoreOutput {
+  alarmStatus(camera: string, active: boolean, now: number, field = 'alarm'): CoreOutput {
     this.lastNow = now;
     if (this.offlineCameras.has(camera)) this.setAvailability(camera, true, now);
     let changed = false;
-    for (const z of this.zonesOf(camera)) if (z.alarmStatus(active, now, this.emit)) changed = true;
+    for (const z of this.zonesOf(camera)) if (z.alarmStatus(field, active, now, this.emit)) changed = true;
     return this.finish(now, changed);
   }
 
   event(ev: CamEvent, now: number): CoreOutput {
     this.lastNow = now;
-    if (ev.type === 'alarm.status' && typeof ev.data.active === 'boolean') return this.alarmStatus(ev.camera, ev.data.active, now);
+    if (ev.type === 'alarm.status' && typeof ev.data.active === 'boolean')
+      return this.alarmStatus(ev.camera, ev.data.active, now, typeof ev.data.field === 'string' ? ev.data.field : undefined);
     let changed = false;
     if (alarmHoldsZone(ev.type)) {
       if (this.offlineCameras.has(ev.camera)) this.setAvailability(ev.camera, true, now);

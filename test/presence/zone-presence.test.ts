@@ -159,6 +159,16 @@ describe('fallback sources', () => {
     expect(evs[0]!.data).toMatchObject({ duration_s: 63, source: 'none' });
   });
 
+  it('alarm status with several fields: the zone stays on while any field is true', () => {
+    const core = buildCore({ cameras: cams('old'), zones: [{ id: 'gate', camera: 'old', off_delay_s: 0 }] });
+    expect(types(core.alarmStatus('old', true, T0, 'perimeterAlarm'))).toEqual(['presence.on']);
+    expect(core.alarmStatus('old', false, T0 + 1000, 'motionAlarm').events).toEqual([]);
+    expect(core.event(alarm('alarm.status', 'old', { field: 'motionAlarm', active: true }), T0 + 2000).events).toEqual([]);
+    expect(core.alarmStatus('old', false, T0 + 3000, 'perimeterAlarm').events).toEqual([]);
+    expect(core.zones()[0]).toMatchObject({ presence: true, source: 'alarm_status' });
+    expect(types(core.event(alarm('alarm.status', 'old', { field: 'motionAlarm', active: false }), T0 + 4000))).toEqual(['presence.off']);
+  });
+
   it('alarm events hold the zone for alarm_hold_s; a second event extends it; an exit or another class does not', () => {
     const core = buildCore({
       cameras: cams('old'),

@@ -60,6 +60,19 @@ describe('event rules', () => {
     expect(o.outputs).toEqual([{ id: 'siren', on: true, reason: 'rule:intruder', mode: 'auto' }]);
   });
 
+  it('plates filter (normalized, also data.plates[]) and min_confidence from an LPR plate_confidence', () => {
+    const core = buildCore({
+      cameras: cams('gatecam'),
+      outputs: [{ id: 'gate' }],
+      rules: [{ id: 'vip', outputs: ['gate'], when: { event: { plates: ['B AB 1234'], min_confidence: 0.7 } }, action: 'pulse', pulse_s: 5 }],
+    });
+    expect(core.event(alarm('alarm.lpr', 'gatecam', { plate: 'B-AB1234', plate_confidence: '60' }), s(0)).outputs).toEqual([]);
+    expect(core.event(alarm('alarm.lpr', 'gatecam', { plate: 'M-XY 1', plate_confidence: '95' }), s(0)).outputs).toEqual([]);
+    expect(core.event(alarm('alarm.lpr', 'gatecam', { plate: 'M-XY 1', plates: ['M-XY 1', 'b-ab-1234'], plate_confidence: '95' }), s(1)).outputs).toEqual([
+      { id: 'gate', on: true, reason: 'rule:vip', mode: 'auto' },
+    ]);
+  });
+
   it('class filter reads data.targets[].class; camera filter reads event.camera', () => {
     const core = buildCore({
       cameras: cams('cam1', 'cam2'),
