@@ -174,7 +174,9 @@ describe('viewtron output driver (real HTTP on 127.0.0.1)', () => {
   });
 
   test('unreachable device at init: logged, reported by available(), no throw', async () => {
-    const { port } = await device((_req, res) => res.end(OK));
+    const { port } = await device((_req, res) => {
+      res.end(OK);
+    });
     server!.close();
     server!.closeAllConnections();
     const { d, logs } = driverFor(port, { password: 'pw', retries: 0 });
