@@ -133,7 +133,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
       notifier.stopping();
       log.info({ reason }, 'stopping');
       await lifecycle.stop();
-      notifier.stop();
+      await notifier.stop();
     },
   };
 }
