@@ -89,7 +89,6 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
   function afterCommit(src: SourceConfig, stored: StoredEvent[]): void {
     if (stored.length === 0) return;
     const events = stored.map((s) => s.event);
-    for (const ev of events) deps.metrics.eventsStored.inc({ type: ev.type });
     deps.bus.emit('committed', events);
     try {
       deps.onEvents(events);
