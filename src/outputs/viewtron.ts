@@ -109,7 +109,10 @@ export function createViewtronDriver(cfg: OutputConfig, deps: DriverDeps & { dis
     },
     set: (on) => guarded(on),
     safe: () => guarded(safeOn(cfg)),
-    close: () => guarded(safeOn(cfg)),
+    // The safe request was already answered when the state is known to be safe: no second call.
+    close: async () => {
+      if (state !== safeOn(cfg)) await guarded(safeOn(cfg));
+    },
     available: () => (lastError ? { ok: false, error: lastError } : { ok: true }),
     state: () => state,
   };
