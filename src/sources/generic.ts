@@ -75,7 +75,8 @@ export const generic: SourceAdapter<Record<string, unknown>> = {
     if (id === undefined) throw new Error('generic source: no id (schema should have refused)');
     const rawType = str(at('type'));
     const given = rawType?.replace(/^camrelay\./, '');
-    const type = given && (EVENT_TYPES as readonly string[]).includes(given) ? (given as EventType) : undefined;
+    // Only alarm kinds: a webhook must not forge camera.offline, output.on or presence events.
+    const type = given && given.startsWith('alarm.') && (EVENT_TYPES as readonly string[]).includes(given) ? (given as EventType) : undefined;
     // A camrelay type names the kind, not what was seen: it is no label.
     const label = str(at('label')) ?? (type ? undefined : rawType);
     const clsRaw = str(at('class'));

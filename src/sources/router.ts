@@ -51,6 +51,8 @@ function reply(status: number, body: Record<string, unknown>, headers?: Record<s
 interface Entry {
   src: SourceConfig;
   adapter: SourceAdapter<unknown>;
+  /** built once: the generic schema depends on the source's field paths */
+  schema: ReturnType<SourceAdapter<unknown>['schema']>;
   allow: (addr: string | undefined) => boolean;
 }
 
@@ -64,7 +66,7 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
   const entries = new Map<string, Entry>();
   for (const src of config.sources) {
     const adapter = ADAPTERS[src.kind] as SourceAdapter<unknown>;
-    entries.set(src.id, { src, adapter, allow: makeSourceFilter(src.allowed_cidrs) });
+    entries.set(src.id, { src, adapter, schema: adapter.schema(src), allow: makeSourceFilter(src.allowed_cidrs) });
     if (adapter.needsSecret(src) && !src.secret)
       log.error({ source: src.id, kind: src.kind }, `source "${src.id}" (${src.kind}) needs a secret to verify posts: every post is refused with 401 until one is configured`);
     if (!adapter.needsSecret(src) && !src.path_secret && src.allowed_cidrs.length === 0)
@@ -123,8 +125,10 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
     try {
       if (adapter.answerWithinMs === undefined) stored = await pending;
       else {
+        // The budget started when the request arrived, not now.
+        const spent = Math.min(Math.max(deps.clock.now() - req.receivedAt, 0), adapter.answerWithinMs);
         const deadline = new Promise<typeof TIMED_OUT>((r) => {
-          timer = setTimeout(() => r(TIMED_OUT), adapter.answerWithinMs);
+          timer = setTimeout(() => r(TIMED_OUT), adapter.answerWithinMs! - spent);
         });
         stored = await Promise.race([pending, deadline]);
       }
@@ -197,13 +201,15 @@ export function createSourceRouter(config: Config, deps: SourceRouterDeps): Sour
     }
     let json: unknown;
     try {
-      json = JSON.parse(req.body.toString('utf8'));
+      // A UTF-8 BOM is legal in front of JSON from some senders; JSON.parse refuses it.
+      const text = req.body.toString('utf8');
+      json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (e) {
       count(src.id, 'bad_json');
       quarantine(src, req, 'bad_json', (e as Error).message);
       return reply(400, { error: `invalid JSON: ${(e as Error).message}` });
     }
-    const parsed = adapter.schema(src).safeParse(json);
+    const parsed = entry.schema.safeParse(json);
     if (!parsed.success) {
       const msg = formatZodError(parsed.error);
       count(src.id, 'invalid');

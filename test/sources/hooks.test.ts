@@ -307,6 +307,24 @@ describe('generic', () => {
     expect(String(r.json.error)).toMatch(/event\.uuid: required/);
   });
 
+  it('takes a camrelay alarm type as is but never forges a non-alarm type; accepts a UTF-8 BOM', async () => {
+    const send = async (uuid: string, kind: string, bom = false) => {
+      const body = (bom ? '\ufeff' : '') + JSON.stringify({ event: { ...genericPost.event, uuid, kind } });
+      const sig = createHmac('sha256', GENERIC_SECRET).update(body).digest('hex');
+      return h.post('/hooks/hooky', body, { 'x-hub-signature-256': sig });
+    };
+    expect((await send('u-typed', 'camrelay.alarm.line_crossing')).status).toBe(200);
+    expect((await send('u-forged', 'camera.offline')).status).toBe(200);
+    expect((await send('u-bom', 'intrusion', true)).status).toBe(200);
+    const typed = stored(deriveEventId('hooky', 'u-typed'))!;
+    expect(typed.type).toBe('alarm.line_crossing');
+    expect(typed.data.label).toBeNull();
+    const forged = stored(deriveEventId('hooky', 'u-forged'))!;
+    expect(forged.type).toBe('alarm.analytics');
+    expect(forged.data.label).toBe('camera.offline');
+    expect(stored(deriveEventId('hooky', 'u-bom'))!.type).toBe('alarm.intrusion');
+  });
+
   it('verifies Standard Webhooks signatures and timestamps; webhook-id stands in for a missing body id', async () => {
     const now = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({ label: 'trespassing', confidence: 0.8, camera: 'north-fence' });
