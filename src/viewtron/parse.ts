@@ -47,7 +47,7 @@ export function parseViewtron(body: Buffer, path?: string): ViewtronMessage {
     const legacy = version === '1.0' || (path !== undefined && /\/SendAlarmStatus\/?$/i.test(path));
     return parseStatus(node, readDevice(get(node, 'deviceInfo'), 'ipc'), legacy);
   }
-  return { family: 'unknown', reason: 'unknown_shape', detail: 'config without smartType, traject or alarmStatusInfo' };
+  return { family: 'unknown', reason: 'unknown_shape', detail: 'config is not a smartType, traject or status (alarmStatusInfo + deviceInfo/dataTime) post' };
 }
 
 function isBlank(body: Buffer): boolean {
