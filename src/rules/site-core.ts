@@ -164,13 +164,18 @@ class SiteCoreImpl implements SiteCore {
 
   event(ev: CamEvent, now: number): CoreOutput {
     this.lastNow = now;
-    if (ev.type === 'alarm.status' && typeof ev.data.active === 'boolean')
-      return this.alarmStatus(ev.camera, ev.data.active, now, typeof ev.data.field === 'string' ? ev.data.field : undefined);
     let changed = false;
-    if (alarmHoldsZone(ev.type)) {
+    const statusActive = ev.type === 'alarm.status' ? ev.data.active : undefined;
+    if (typeof statusActive === 'boolean' || alarmHoldsZone(ev.type)) {
       if (this.offlineCameras.has(ev.camera)) this.setAvailability(ev.camera, true, now);
-      const classes = eventClasses(ev.data);
-      for (const z of this.zonesOf(ev.camera)) if (z.alarmEvent(classes, now, this.emit)) changed = true;
+      const zones = this.zonesOf(ev.camera);
+      if (typeof statusActive === 'boolean') {
+        const field = typeof ev.data.field === 'string' ? ev.data.field : 'alarm';
+        for (const z of zones) if (z.alarmStatus(field, statusActive, now, this.emit)) changed = true;
+      } else {
+        const classes = eventClasses(ev.data);
+        for (const z of zones) if (z.alarmEvent(classes, now, this.emit)) changed = true;
+      }
     }
     // zone changes first, so a rule gated by presence sees the presence this event caused
     if (changed) this.evaluateRules(now);
