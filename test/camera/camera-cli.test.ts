@@ -137,6 +137,19 @@ describe('camera subscribe', () => {
     expect(r.stderr).toContain(`cannot reach 127.0.0.1:${port}`);
   });
 
+  it('a camera that accepts the connection but never answers: exit 1 with "cannot reach" after --timeout', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const r = await runCli([...subscribeArgs(port), '--timeout', '0.5']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot reach 127.0.0.1:${port}`);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('firmware without httpPostV2: exit 1 with the explanation and no write', async () => {
     cam = await startFakeCamera({ auth: 'basic', user: 'admin', password: PASSWORD, v2: false });
     const r = await runCli(subscribeArgs(cam.port));
