@@ -2,35 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createNotifier } from '../../src/systemd/notify.js';
+import { startNotifySocket, type Datagram } from '../harness/notify-socket.js';
 
 /**
- * Real datagrams: a python3 process binds an AF_UNIX SOCK_DGRAM socket (Node
- * cannot) and prints what arrives; a child node process runs the notifier with
- * NOTIFY_SOCKET pointing at it.
+ * Real datagrams (test/harness/notify-socket.ts); a child node process runs the
+ * notifier with NOTIFY_SOCKET pointing at it.
  */
 
-const RECEIVER = `
-import json, socket, sys, time
-addr = sys.argv[1]
-bind = '\\0' + addr[1:] if addr.startswith('@') else addr
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(bind)
-print(json.dumps({'bound': True}), flush=True)
-while True:
-    data = s.recv(65536)
-    print(json.dumps({'t': time.monotonic(), 'msg': data.decode()}), flush=True)
-`;
 
-interface Datagram {
-  t: number;
-  msg: string;
-}
 
 let dir: string;
 let childJs: string;
@@ -57,20 +41,9 @@ afterEach(() => {
 });
 
 async function receiver(addr: string): Promise<{ datagrams: Datagram[] }> {
-  const py = spawn('python3', ['-c', RECEIVER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
-  procs.push(py);
-  const datagrams: Datagram[] = [];
-  const rl = createInterface({ input: py.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    py.once('error', reject);
-    py.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
-    rl.on('line', (line) => {
-      const j = JSON.parse(line) as { bound?: boolean } & Datagram;
-      if (j.bound) resolve();
-      else datagrams.push({ t: j.t, msg: j.msg });
-    });
-  });
-  return { datagrams };
+  const r = await startNotifySocket(addr);
+  procs.push(r.proc);
+  return r;
 }
 
 async function runChild(mode: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
