@@ -90,6 +90,7 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
     id: cfg.id,
     kind: 'gpio',
     async init() {
+      if (gpio) return;
       const access = checkAccess();
       if (access) return fail(access);
       const num = resolveNumber();
@@ -141,5 +142,10 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
     },
     available: () => (unavailable ? { ok: false, error: unavailable } : { ok: true }),
     state: () => state,
+    safeSync() {
+      if (!gpio) return;
+      gpio.writeSync(safeOn(cfg) ? 1 : 0);
+      state = safeOn(cfg);
+    },
   };
 }

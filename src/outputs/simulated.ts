@@ -18,5 +18,9 @@ export function createSimulatedDriver(cfg: OutputConfig, deps: DriverDeps): Outp
     close: () => drive(safeOn(cfg), 'close (safe state)'),
     available: () => ({ ok: true }),
     state: () => state,
+    safeSync() {
+      if (state !== safeOn(cfg)) log.info({ state: cfg.safe_state, why: 'safeSync' }, `output ${cfg.id} ${cfg.safe_state.toUpperCase()} (simulated)`);
+      state = safeOn(cfg);
+    },
   };
 }

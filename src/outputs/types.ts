@@ -24,6 +24,11 @@ export interface OutputDriver {
   safe(): Promise<void>;
   close(): Promise<void>;
   available(): { ok: boolean; error?: string };
+  /**
+   * Synchronous safe state for last-chance paths (process 'exit', uncaughtException) where no
+   * promise runs. Only drivers that can do it without I/O waits have it (gpio, simulated).
+   */
+  safeSync?(): void;
   /** last state successfully driven (logical), null before init or after a failure */
   state(): boolean | null;
 }

@@ -61,6 +61,8 @@ function onLineFile(n, file) {
   }
   if (text === '') return; // between the writer's O_TRUNC and its write()
   // The O_TRUNC and the write() of one writeFile() are two events; the second sees the same file.
+  // (Timestamps are coarse: two writes of the same text within one tick count as one.)
+  stamp += `/${text}`;
   const seen = (l.stamps ??= {});
   if (seen[file] === stamp && file !== 'value') return;
   seen[file] = stamp;

@@ -1,5 +1,5 @@
 // Runs output drivers inside the GPIO sandbox and takes commands as JSON lines on stdin:
-// {"op":"create","cfg":{...output config...}} then {"op":"init"|"set"|"safe"|"close"|"available"|"state","on":true}.
+// {"op":"create","cfg":{...output config...}} then {"op":"init"|"set"|"safe"|"safeSync"|"close"|"available"|"state","on":true}.
 // Answers one JSON line per command: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     if (cmd.op === 'create') driver = createDriver(outputSchema.parse(cmd.cfg), { logger, clock: { now: () => Date.now() } });
     else if (cmd.op === 'set') await driver.set(cmd.on);
     else if (cmd.op === 'available' || cmd.op === 'state') result = driver[cmd.op]();
+    else if (cmd.op === 'safeSync') driver.safeSync();
     else await driver[cmd.op]();
     reply = { ok: true, result };
   } catch (e) {

@@ -69,6 +69,12 @@ describe.runIf(ok)('gpio driver (real onoff in the fake sysfs sandbox)', () => {
     expect(sb.writes()[firstLow]).toMatchObject({ file: 'value', wrote: '1' }); // the intended "on"
     await host.op('safe');
     await sb.waitFor(() => sb.rawLevel(529) === 1);
+    await host.op('set', { on: true });
+    await sb.waitFor(() => sb.rawLevel(529) === 0);
+    await host.op('safeSync'); // the last-chance path (process exit) without promises
+    await sb.waitFor(() => sb.rawLevel(529) === 1);
+    await host.op('init'); // a second init does not reopen the line
+    expect(sb.writes().filter((w) => w.file === 'export')).toHaveLength(1);
   });
 
   test('restart: a relay line left exported and held off (raw high) never goes low while reopened', async () => {
