@@ -202,6 +202,7 @@ class SiteCoreImpl implements SiteCore {
     this.lastNow = now;
     const o = this.outputById.get(output);
     if (!o) throw new UnknownOutput(output);
+    if (!o.live) return EMPTY; // after shutdown nothing moves an output
     o.setOverride(cmd, now);
     return this.finish(now, true);
   }

@@ -257,6 +257,7 @@ describe('interlock and shutdown', () => {
     const o = core.shutdown(s(1));
     expect(outs(o.events)).toEqual(['+1s output.off open shutdown', '+1s output.on lock shutdown']);
     expect(core.event(alarm('alarm.intrusion', 'cam1'), s(2)).events).toEqual([]);
+    expect(core.override('open', { state: 'on' }, s(3)).outputs).toEqual([]);
     expect(core.outputs().map((x) => `${x.id}:${x.state}:${x.reason}`)).toEqual(['open:OFF:shutdown', 'close:OFF:shutdown', 'lock:ON:shutdown']);
   });
 });
