@@ -176,6 +176,29 @@ describe('presence rules and output protection', () => {
   });
 });
 
+describe('dark-only rule through the core (Berlin)', () => {
+  it('presence from 15:00 UTC on 2026-01-15: the light comes on exactly at sunset (16:13-16:33 CET), off at sunrise', () => {
+    const core = buildCore({
+      site: { timezone: 'Europe/Berlin', latitude: 52.52, longitude: 13.405 },
+      cameras: cams('cam1'),
+      zones: [{ id: 'yard', camera: 'cam1' }],
+      outputs: [{ id: 'light' }],
+      rules: [{ id: 'night', outputs: ['light'], when: { presence: { zones: ['yard'] } }, schedule: { dark_only: true } }],
+    });
+    const start = Date.parse('2026-01-15T15:00:00Z');
+    const evs = play(core, [at(start, (c, t) => c.alarmStatus('cam1', true, t))], Date.parse('2026-01-16T12:00:00Z'));
+    const sw = evs.filter((e) => e.type.startsWith('output.'));
+    expect(sw.map((e) => e.type)).toEqual(['output.on', 'output.off']);
+    const on = Date.parse(sw[0]!.time);
+    const off = Date.parse(sw[1]!.time);
+    expect(on).toBeGreaterThan(Date.parse('2026-01-15T15:13:00Z'));
+    expect(on).toBeLessThan(Date.parse('2026-01-15T15:33:00Z'));
+    // sunrise 2026-01-16 ≈ 08:10 CET
+    expect(off).toBeGreaterThan(Date.parse('2026-01-16T07:00:00Z'));
+    expect(off).toBeLessThan(Date.parse('2026-01-16T07:20:00Z'));
+  });
+});
+
 describe('override', () => {
   const core = () =>
     buildCore({
