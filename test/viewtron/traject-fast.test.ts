@@ -60,6 +60,18 @@ describe('parseTrajectFast: plain posts', () => {
     for (const xml of notSure) expect(parseTrajectFast(body(xml))).toBeNull();
   });
 
+  it('hostile element and attribute names are ignored safely and agree with the full parser', () => {
+    const xml = ipcTraject().replace(
+      '<traject',
+      '<__proto__><polluted>yes</polluted></__proto__><constructor>1</constructor><toString>x</toString><traject __proto__="1"',
+    );
+    const buf = body(xml);
+    const fast = parseTrajectFast(buf);
+    expect(fast?.targets).toHaveLength(1);
+    expect(fast).toEqual(full(buf));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('drops items without id or complete box, as the full parser does', () => {
     const xml = ipcTraject({ targets: [{ id: 1 }, { id: 2 }] }).replace('<x1 type="uint32">1000</x1>', '<x1 type="uint32">...</x1>');
     const buf = body(xml);
