@@ -22,6 +22,7 @@ import { Pipeline } from './pipeline.js';
 import { ImageWriter } from './images.js';
 import { Ticker } from './ticker.js';
 import { buildAdminContext } from './admin-context.js';
+import { createStatusPage } from '../admin/status-page/index.js';
 
 export interface Daemon {
   start(): Promise<void>;
@@ -73,7 +74,10 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
     },
   });
   const sinks: Sink[] = sinkSet.all;
-  bus.on('committed', () => sinkSet.notify());
+  bus.on('committed', (evs) => {
+    for (const e of evs) metrics.eventsStored.inc({ type: e.type });
+    sinkSet.notify();
+  });
   // Retained state topics follow the live state.
   if (sinkSet.mqtt) {
     const m = sinkSet.mqtt;
@@ -86,7 +90,9 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   pipeline.afterApply = () => ticker.schedule();
   const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
-  const admin = createAdminServer(buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override }));
+  const adminCtx = buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override });
+  const statusPage = createStatusPage({ bus, state: adminCtx.state, store, imagesDir: join(dataDir, config.storage.images_dir), clock, logger, config });
+  const admin = createAdminServer({ ...adminCtx, extraRoutes: statusPage.routes });
   const notifier = createNotifier({ env: deps.env, logger });
 
   metrics.setSinkStatsProvider(() =>
@@ -112,7 +118,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
     component('timers', () => ticker.start(), () => ticker.stop()),
     component('sinks', () => sinkSet.start(), () => sinkSet.stop()),
     component('ingest', () => ingest.start(), () => ingest.stop()),
-    component('admin', async () => { await admin.start(); }, () => admin.stop()),
+    component('admin', async () => { await admin.start(); }, async () => { statusPage.close(); await admin.stop(); }),
   ];
   const lifecycle = new Lifecycle(parts, log);
 
