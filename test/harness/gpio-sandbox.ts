@@ -8,6 +8,15 @@
  * The emulation's limits are listed at the top of fake-kernel.mjs.
  *
  * Needs root (mount namespaces). `probeGpioSandbox()` says why it cannot run.
+ *
+ * Typical end-to-end use (a relay on BCM 17, active low, Pi 4 numbering from 512):
+ *   const sb = await startGpioSandbox();                       // chips default: base 512, 58 lines
+ *   const d = sb.spawn('node', ['dist/cli.js', 'run', '--config', cfg], { env });
+ *   await sb.waitFor((w) => w.some((x) => x.gpio === 529 && x.file === 'direction'));
+ *   expect(sb.rawLevel(529)).toBe(1);                          // safe off = raw high, no click
+ *   d.kill('SIGTERM'); await once(d, 'exit');                  // graceful stop is the caller's job
+ *   await sb.stop();                                           // SIGKILLs leftovers, drops the namespace
+ * Writes are applied asynchronously by the kernel process: wait with `waitFor`, not a fixed sleep.
  */
 import { spawn as spawnChild, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +83,8 @@ export interface GpioSandbox {
 }
 
 const KERNEL = fileURLToPath(new URL('./fake-kernel.mjs', import.meta.url));
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
+const NSENTER = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter'].find((p) => existsSync(p)) ?? 'nsenter';
 
 /** null when the sandbox can run here, else why not. */
 export async function probeGpioSandbox(): Promise<string | null> {
@@ -101,7 +112,7 @@ export async function startGpioSandbox(opts: SandboxOptions = {}): Promise<GpioS
       log: logFile,
     }),
   );
-  const kernel = spawnChild('unshare', ['-m', '--propagation', 'private', process.execPath, KERNEL, cfgFile], {
+  const kernel = spawnChild(UNSHARE, ['-m', '--propagation', 'private', process.execPath, KERNEL, cfgFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -134,7 +145,9 @@ export async function startGpioSandbox(opts: SandboxOptions = {}): Promise<GpioS
     pid,
     path: (p) => `/proc/${pid}/root${p}`,
     spawn(cmd, args, o = {}) {
-      const child = spawnChild('nsenter', ['-t', String(pid), '-m', `--wd=${o.cwd ?? process.cwd()}`, '--', cmd, ...args], {
+      // Absolute paths: the caller's env may have no PATH. 'node' means this very node binary.
+      const exe = cmd === 'node' ? process.execPath : cmd;
+      const child = spawnChild(NSENTER, ['-t', String(pid), '-m', `--wd=${o.cwd ?? process.cwd()}`, '--', exe, ...args], {
         stdio: 'pipe',
         ...o,
       });
