@@ -50,6 +50,17 @@ export interface MqttSinkDeps {
   random?: () => number;
 }
 
+/**
+ * A broker may drop the connection instead of answering a publish it refuses
+ * (mosquitto 2.0.11 does so for an ACL-denied MQTT 5 publish). After a drop
+ * with events in flight the sink sends one event at a time; the same event
+ * losing the connection this many times in a row is dead-lettered, so one
+ * poison event cannot block (and endlessly duplicate) the queue.
+ */
+const POISON_STRIKES = 3;
+/** acks in a row that end one-at-a-time probing */
+const PROBE_OK_TO_RESUME = 20;
+
 /** MQTT 5 PUBACK reason codes that will never succeed on a retry. */
 const PERMANENT_RC = new Set([0x87, 0x90, 0x95, 0x99]);
 
@@ -104,6 +115,9 @@ export class MqttSink implements Sink {
   private delivered = 0;
   private deadLettered = 0;
   private lastBufferPayload = '';
+  private probe = false;
+  private probeOk = 0;
+  private readonly strikes = new Map<number, number>();
 
   constructor(
     private readonly cfg: MqttConfig,
@@ -192,6 +206,7 @@ export class MqttSink implements Sink {
       last_connected_at: this.lastConnectedAt,
       reconnect_attempts: this.attempts,
       inflight: this.inflight.size,
+      one_at_a_time: this.probe,
       delivered: this.delivered,
       dead_lettered: this.deadLettered,
       prefix: this.prefix,
@@ -288,11 +303,27 @@ export class MqttSink implements Sink {
     this.connected = false;
     this.connecting = false;
     // whatever was in flight is not acked: it stays pending in the store and is re-read on the next connect
+    if (this.running && this.inflight.size > 0) this.countStrike();
     this.inflight.clear();
     this.lastSent = undefined;
     this.flushAcks();
     if (was) this.log.warn({ err: this.lastError }, 'mqtt connection lost');
     this.scheduleReconnect();
+  }
+
+  private countStrike(): void {
+    if (this.probe && this.inflight.size === 1) {
+      const seq = [...this.inflight.keys()][0]!;
+      const n = (this.strikes.get(seq) ?? 0) + 1;
+      this.strikes.set(seq, n);
+      if (n >= POISON_STRIKES) {
+        this.strikes.delete(seq);
+        this.deadLetter(seq, `broker closed the connection each time this event was published (${n} times): poison event`);
+      }
+    }
+    if (!this.probe) this.log.warn('connection lost with events in flight: publishing one at a time until acks flow again');
+    this.probe = true;
+    this.probeOk = 0;
   }
 
   private scheduleReconnect(): void {
@@ -354,7 +385,7 @@ export class MqttSink implements Sink {
     }
     const now = this.deps.clock.now();
     if (now < this.holdUntil) return;
-    const room = this.cfg.max_inflight - this.inflight.size;
+    const room = (this.probe ? 1 : this.cfg.max_inflight) - this.inflight.size;
     if (room <= 0) return;
     let batch: StoredEvent[];
     try {
@@ -397,6 +428,8 @@ export class MqttSink implements Sink {
     if (!err && !(typeof rc === 'number' && rc >= 0x80)) {
       this.ackBuf.push(seq);
       this.scheduleAckFlush();
+      this.strikes.delete(seq);
+      if (this.probe && ++this.probeOk >= PROBE_OK_TO_RESUME) this.probe = false;
       this.delivered++;
       this.lastSuccessAt = this.deps.clock.now();
       this.schedulePump();

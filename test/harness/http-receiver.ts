@@ -1,4 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** One recorded request. */
@@ -30,15 +31,20 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** A local node:http server on 127.0.0.1 that records every request. */
-export async function startReceiver(handler?: ReceiverBehaviour): Promise<Receiver> {
+export interface ReceiverOptions {
+  /** serve HTTPS with this PEM key/cert */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+/** A local node:http (or https) server on 127.0.0.1 that records every request. */
+export async function startReceiver(handler?: ReceiverBehaviour, opts: ReceiverOptions = {}): Promise<Receiver> {
   let behaviour: ReceiverBehaviour = handler ?? (() => ({ status: 200 }));
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -63,8 +69,9 @@ export async function startReceiver(handler?: ReceiverBehaviour): Promise<Receiv
         res.end(r.body ?? '');
       });
     });
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createServer(onRequest);
+  server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -72,7 +79,7 @@ export async function startReceiver(handler?: ReceiverBehaviour): Promise<Receiv
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     setBehaviour(fn) {
       behaviour = fn;

@@ -25,6 +25,10 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** username → password; switches allow_anonymous off */
   users?: Record<string, string>;
+  /** mosquitto ACL file content (e.g. "user u\ntopic read #") */
+  acl?: string;
+  /** TLS listener (PEM file paths); the url becomes mqtts:// */
+  tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean };
 }
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
@@ -66,6 +70,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   // queue limits lifted: tests park thousands of QoS 1 messages for offline persistent sessions
   const lines = [
     `listener ${port} 127.0.0.1`,
+    ...(opts.tls
+      ? [
+          `cafile ${opts.tls.cafile}`,
+          `certfile ${opts.tls.certfile}`,
+          `keyfile ${opts.tls.keyfile}`,
+          `require_certificate ${opts.tls.requireCertificate ? 'true' : 'false'}`,
+        ]
+      : []),
     'log_dest stderr',
     'log_type error',
     'log_type warning',
@@ -85,6 +97,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push('allow_anonymous false', `password_file ${pw}`);
   } else {
     lines.push('allow_anonymous true');
+  }
+  if (opts.acl !== undefined) {
+    const acl = join(dir, 'acl');
+    writeFileSync(acl, opts.acl.endsWith('\n') ? opts.acl : opts.acl + '\n');
+    lines.push(`acl_file ${acl}`);
   }
   if (opts.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
   else lines.push('persistence false');
@@ -130,7 +147,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
 
   await start();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     dir,
     start,

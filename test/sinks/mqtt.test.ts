@@ -143,6 +143,7 @@ describe('MQTT sink against a real mosquitto', () => {
     const sink = track(makeSink(mqttCfg(b.url), store, { site: 's2', inventory }));
     await sink.start();
     await until(() => sink.status().connected, 5000, 'connect');
+    await sleep(200);
     const check = async () => {
       const o = await observer(b.url, ['camrelay/s2/#']);
       try {
@@ -198,6 +199,8 @@ describe('MQTT sink against a real mosquitto', () => {
       }),
     );
     await sink.start();
+    await until(() => sink.status().connected, 5000, 'connected');
+    await sleep(300); // subscribe after the publishes so they come back as retained messages
     const o = await watch(b.url, ['ha/#', 'camrelay/s3/buffer']);
     await until(() => o.msgs.filter((m) => m.topic.startsWith('ha/')).length >= 4, 5000, 'discovery');
     const cfgs = o.msgs.filter((m) => m.topic.startsWith('ha/')).map((m) => ({ topic: m.topic, retain: m.retain, c: JSON.parse(m.payload) as Record<string, any> }));
