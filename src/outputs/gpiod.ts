@@ -50,7 +50,8 @@ export function createGpiodDriver(cfg: OutputConfig, deps: DriverDeps): OutputDr
   let holder: ChildProcess | null = null;
   let unavailable: string | null = 'not initialised';
   let state: boolean | null = null;
-  const offset = cfg.pin ?? cfg.sysfs_number ?? 0;
+  // The chardev has no global numbers: `sysfs_number` means nothing here, the offset is the BCM pin.
+  const offset = cfg.pin ?? -1;
 
   const stopHolder = async () => {
     const h = holder;
@@ -99,6 +100,11 @@ export function createGpiodDriver(cfg: OutputConfig, deps: DriverDeps): OutputDr
     id: cfg.id,
     kind: 'gpiod',
     async init() {
+      if (offset < 0) {
+        unavailable = 'the gpiod driver needs `pin` (the line offset on the chip, = BCM number on a Raspberry Pi)';
+        log.error(`output ${cfg.id} unavailable: ${unavailable}`);
+        return;
+      }
       const ver = await run(gpioset, ['--version']);
       if (ver.missing) {
         unavailable = `${gpioset} not found: install libgpiod's tools (\`apt install gpiod\`)`;

@@ -91,6 +91,14 @@ describe('gpiod driver', () => {
     await expect(d.set(true)).rejects.toThrow(/output "relay": .*Device or resource busy/);
   });
 
+  test('sysfs_number alone is not a line offset: clear error', async () => {
+    const tools = fakeTools('v1.6.3');
+    const d = createDriver(outputSchema.parse({ id: 'r', driver: 'gpiod', sysfs_number: 529 }), { logger: silentLogger(), clock: new ManualClock(), ...tools });
+    await d.init();
+    expect(d.available().error).toMatch(/needs `pin`/);
+    expect(tools.calls()).toEqual([]);
+  });
+
   test('gpioset missing: tells to install the gpiod package', async () => {
     dir = mkdtempSync(join(tmpdir(), 'camrelay-gpiod-'));
     const d = make({ gpioset: join(dir, 'nope/gpioset'), gpiodetect: join(dir, 'nope/gpiodetect') });
