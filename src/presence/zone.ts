@@ -140,7 +140,7 @@ export class ZoneRuntime {
         this.tracks.set(key, tr);
         this.version++;
       } else {
-        tr.lastSeen = now;
+        if (now > tr.lastSeen) tr.lastSeen = now; // a late-processed post never shortens a track
         tr.frames++;
         tr.cls = t.cls;
         const l = tr.last;
@@ -237,6 +237,21 @@ export class ZoneRuntime {
     if (this.offAt !== null && this.offAt < d) d = this.offAt;
     if (this.alarmHoldUntil > this.lastNow && this.alarmHoldUntil < d) d = this.alarmHoldUntil;
     return d;
+  }
+
+  /** rebase every stored time by `delta` ms (the site core's clock-step handling) */
+  shift(delta: number): void {
+    for (const tr of this.tracks.values()) {
+      tr.firstSeen += delta;
+      tr.lastSeen += delta;
+      tr.enteredAt += delta;
+    }
+    this.alarmHoldUntil += delta;
+    this.lastNow += delta;
+    if (this.offAt !== null) this.offAt += delta;
+    if (this.since !== null) this.since += delta;
+    this.onSince += delta;
+    this.version++;
   }
 
   state(): ZoneState {

@@ -90,6 +90,12 @@ export class OutputRuntime {
     return { on, reason, rule, forced: manual };
   }
 
+  /** rebase stored times by `delta` ms (clock stepped) */
+  shift(delta: number): void {
+    this.changedAt += delta;
+    if (this.override) this.override.until += delta;
+  }
+
   /** next time something about this output may change by itself (Infinity if never) */
   deadline(now: number): number {
     let d = Infinity;

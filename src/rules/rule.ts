@@ -72,6 +72,13 @@ export class RuleRuntime {
     return true;
   }
 
+  /** rebase stored times by `delta` ms (clock stepped) */
+  shift(delta: number): void {
+    this.holdUntil += delta;
+    this.pulseUntil += delta;
+    this.scheduleNext = -Infinity; // recomputed at the next evaluation
+  }
+
   active(now: number): boolean {
     if (this.cfg.action === 'pulse') return now < this.pulseUntil;
     return this.cond || now < this.holdUntil;

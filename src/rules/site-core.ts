@@ -74,6 +74,8 @@ export class UnknownOutput extends Error {
   }
 }
 
+const CLOCK_STEP_BACK_MS = 5000;
+
 export function createSiteCore(cfg: SiteCoreConfig, now = 0): SiteCore {
   return new SiteCoreImpl(cfg, now);
 }
@@ -128,6 +130,23 @@ class SiteCoreImpl implements SiteCore {
       }
   }
 
+  /**
+   * The wall clock stepped back (NTP, fake-hwclock at boot): move every stored
+   * time by the step so running timers keep their remaining length. Without this a
+   * 1 h step back would keep an output on 1 h past its max_on. Small regressions
+   * (posts processed slightly out of order) are left alone.
+   */
+  private advance(now: number): void {
+    if (now < this.lastNow - CLOCK_STEP_BACK_MS) {
+      const delta = now - this.lastNow;
+      for (const z of this.zoneList) z.shift(delta);
+      for (const r of this.rules) r.shift(delta);
+      for (const o of this.outputList) o.shift(delta);
+      this.deadlineMemo = undefined;
+    }
+    this.lastNow = now;
+  }
+
   private zonesOf(camera: string): readonly ZoneRuntime[] {
     // unknown cameras share the '*' list: no map entry per stray id
     return this.zonesByCamera.get(camera) ?? this.wildZones;
@@ -136,7 +155,7 @@ class SiteCoreImpl implements SiteCore {
   // ---- inputs ----
 
   traject(camera: string, targets: readonly TrajectTarget[], now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     if (this.offlineCameras.size > 0 && this.offlineCameras.has(camera)) this.setAvailability(camera, true, now); // a post proves it is up
     const zones = this.zonesOf(camera);
     let changed = false;
@@ -155,7 +174,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   alarmStatus(camera: string, active: boolean, now: number, field = 'alarm'): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     if (this.offlineCameras.has(camera)) this.setAvailability(camera, true, now);
     let changed = false;
     for (const z of this.zonesOf(camera)) if (z.alarmStatus(field, active, now, this.emit)) changed = true;
@@ -163,7 +182,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   event(ev: CamEvent, now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     let changed = false;
     const statusActive = ev.type === 'alarm.status' ? ev.data.active : undefined;
     if (typeof statusActive === 'boolean' || alarmHoldsZone(ev.type)) {
@@ -185,7 +204,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   cameraAvailability(camera: string, online: boolean, now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     const changed = this.setAvailability(camera, online, now);
     return this.finish(now, changed);
   }
@@ -199,7 +218,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   override(output: string, cmd: OverrideCmd, now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     const o = this.outputById.get(output);
     if (!o) throw new UnknownOutput(output);
     if (!o.live) return EMPTY; // after shutdown nothing moves an output
@@ -208,7 +227,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   tick(now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     for (const z of this.zoneList) if (z.deadline() <= now) z.tick(now, this.emit);
     return this.finish(now, true);
   }
@@ -234,7 +253,7 @@ class SiteCoreImpl implements SiteCore {
   }
 
   shutdown(now: number): CoreOutput {
-    this.lastNow = now;
+    this.advance(now);
     for (const o of this.outputList) {
       if (!o.live) continue;
       o.override = null;

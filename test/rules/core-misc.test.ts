@@ -97,3 +97,32 @@ describe('rule kinds', () => {
     expect(core.outputs()[0]).toMatchObject({ state: 'ON', reason: 'rule:ra' });
   });
 });
+
+describe('wall clock stepping back', () => {
+  it('running timers keep their remaining length (max_on still cuts on time)', () => {
+    const core = buildCore({
+      cameras: cams('cam1'),
+      zones: [{ id: 'yard', camera: 'cam1', off_delay_s: 5 }],
+      outputs: [{ id: 'light', max_on_s: 60 }],
+      rules: [{ id: 'r', outputs: ['light'], when: { presence: { zones: ['yard'] } } }],
+    });
+    core.alarmStatus('cam1', true, s(0));
+    expect(core.outputs()[0]!.state).toBe('ON');
+    expect(core.tick(s(30))).toBe(NO_CHANGE);
+    // NTP steps the clock back one hour at "30 s"
+    const back = s(30) - 3_600_000;
+    expect(core.tick(back)).toBe(NO_CHANGE);
+    expect(core.nextDeadline()).toBe(back + 30_000);
+    const cut = core.tick(back + 30_000);
+    expect(cut.outputs).toEqual([{ id: 'light', on: false, reason: 'max_on', mode: 'auto' }]);
+    expect(cut.events[0]!.data.on_s).toBe(60);
+  });
+
+  it('a small regression (posts processed out of order) changes nothing', () => {
+    const core = buildCore({ cameras: cams('cam1'), zones: [{ id: 'yard', camera: 'cam1', off_delay_s: 0 }] });
+    core.traject('cam1', [person('a')], s(10));
+    core.traject('cam1', [person('a')], s(9.99));
+    const evs = play(core, [], s(20));
+    expect(evs.map((e) => `${e.type}@${(Date.parse(e.time) - T0) / 1000}`)).toEqual(['target.leave@11', 'presence.off@11']);
+  });
+});
