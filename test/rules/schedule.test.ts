@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ruleSchema } from '../../src/config/schema.js';
 import { isActive, isDark, localTime, nextChange, type Schedule } from '../../src/rules/schedule.js';
 
@@ -101,5 +102,38 @@ describe('time windows', () => {
     expect(isActive(sched({ from: '20:00' }), BERLIN, berlin('2026-01-15T00:30:00'))).toBe(false);
     expect(isActive(sched({ to: '06:00' }), BERLIN, berlin('2026-01-15T05:00:00'))).toBe(true);
     expect(isActive(sched({ from: '06:00', to: '06:00' }), BERLIN, berlin('2026-01-15T03:00:00'))).toBe(true);
+  });
+});
+
+describe('nextChange is never late (fast-check)', () => {
+  const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+  const schedule = fc.record(
+    {
+      days: fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], { minLength: 1 }),
+      from: hhmm,
+      to: hhmm,
+      dark_only: fc.boolean(),
+      sunset_offset_min: fc.integer({ min: -90, max: 90 }),
+      sunrise_offset_min: fc.integer({ min: -90, max: 90 }),
+    },
+    { requiredKeys: ['days', 'dark_only'] },
+  );
+  const site = fc.constantFrom(BERLIN, { timezone: 'America/New_York', latitude: 40.71, longitude: -74.0 }, { timezone: 'Asia/Kolkata', latitude: 28.61, longitude: 77.21 });
+
+  it('isActive does not change between now and nextChange(now)', () => {
+    fc.assert(
+      fc.property(schedule, site, fc.integer({ min: utc('2026-01-01T00:00:00Z'), max: utc('2026-12-31T00:00:00Z') }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 }), (raw, st, t, fractions) => {
+        const sc = sched(raw);
+        const active = isActive(sc, st, t);
+        const next = nextChange(sc, st, t);
+        expect(next).toBeGreaterThan(t);
+        const horizon = Math.min(next, t + 2 * 86_400_000);
+        for (const f of fractions) {
+          const probe = Math.min(horizon - 1, t + Math.floor(f * (horizon - t)));
+          expect(isActive(sc, st, probe), `changed at ${new Date(probe).toISOString()} before ${next}`).toBe(active);
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
