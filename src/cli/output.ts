@@ -10,7 +10,7 @@ export function loadForOutputs(configFlag: string | undefined, io: CliIO): { con
   const loaded = loadConfig(configFlag, io.env, io.cwd);
   const logger = createLogger({
     level: loaded.config.log.level === 'silent' ? 'silent' : 'warn',
-    pretty: false,
+    pretty: 'auto', // readable lines for an installer at a terminal, JSON under systemd
     secrets: loaded.secrets,
     destination: io.stderr,
   });
