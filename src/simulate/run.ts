@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../core/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ipcPlan, nvrPlan, type ImageMode, type PlannedPost, type PostKind } from './plan.js';
@@ -110,6 +111,8 @@ export async function runSimulation(opts: SimulationOptions, hooks: SimulationHo
   const clock = hooks.clock ?? systemClock;
   const url = new URL(o.url);
   const stop = new AbortController();
+  // every device loop waits on this signal: 64 cameras are 64 listeners, not a leak
+  setMaxListeners(0, stop.signal);
   const onOuterAbort = () => stop.abort();
   hooks.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (hooks.signal?.aborted) stop.abort();
