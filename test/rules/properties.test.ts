@@ -105,7 +105,7 @@ describe('output invariants under random inputs (fast-check)', () => {
         }
         tickTo(now + 600_000);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
