@@ -51,6 +51,7 @@ export function createSinks(config: Config, deps: SinkDeps): Sinks {
         inventory: deps.inventory,
         onCommand: deps.onCommand,
         zoneCamera: (id) => zoneCams.get(id),
+        imagesDir: deps.imagesDir,
       })
     : null;
   const webhooks = config.webhooks.map(

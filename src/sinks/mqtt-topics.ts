@@ -24,6 +24,7 @@ export const topics = (prefix: string) => ({
   outputSet: (id: string) => `${prefix}/outputs/${topicLevel(id)}/set`,
   outputSetFilter: `${prefix}/outputs/+/set`,
   buffer: `${prefix}/buffer`,
+  image: (camera: string, kind: string) => `${prefix}/cameras/${topicLevel(camera)}/image/${topicLevel(kind)}`,
 });
 
 export function zonePayload(z: ZoneState): string {
@@ -104,6 +105,8 @@ export interface DiscoveryInput {
   outputs: OutputState[];
   /** which camera a zone belongs to (for the device block); absent = the box */
   zoneCamera?: (zoneId: string) => string | undefined;
+  /** images are published: add an MQTT camera entity (overview image) per camera */
+  images?: boolean;
 }
 
 function uid(site: string, ...parts: string[]): string {
@@ -151,6 +154,22 @@ export function discoveryMessages(inp: DiscoveryInput): DiscoveryMessage[] {
         device: camDevice(c.id, c.name),
       }),
     });
+  }
+  if (inp.images) {
+    for (const c of inp.cameras) {
+      const id = uid(inp.site, 'camera', c.id, 'image');
+      out.push({
+        topic: `${d}/camera/${node}/${id}/config`,
+        payload: JSON.stringify({
+          name: 'Last alarm image',
+          unique_id: id,
+          object_id: id,
+          topic: t.image(c.id, 'overview'),
+          ...availability,
+          device: camDevice(c.id, c.name),
+        }),
+      });
+    }
   }
   for (const z of inp.zones) {
     const id = uid(inp.site, 'zone', z.id);

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient, type Packet } from 'mqtt';
 import type { CameraState, OutputState, ZoneState } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -48,6 +50,8 @@ export interface MqttSinkDeps {
   /** buffer depth topic refresh (default 30 s) */
   bufferIntervalMs?: number;
   random?: () => number;
+  /** absolute images folder; with `images: true` the event's image files are published too */
+  imagesDir?: string;
 }
 
 /**
@@ -66,6 +70,7 @@ const PERMANENT_RC = new Set([0x87, 0x90, 0x95, 0x99]);
 
 interface InFlight {
   seq: number;
+  ev: StoredEvent;
 }
 
 /**
@@ -412,7 +417,7 @@ export class MqttSink implements Sink {
       if (this.cfg.protocol_version === 5) {
         opts.properties = { messageExpiryInterval: Math.max(1, Math.ceil((maxAgeMs - age) / 1000)) };
       }
-      this.inflight.set(ev.seq, { seq: ev.seq });
+      this.inflight.set(ev.seq, { seq: ev.seq, ev });
       client.publish(this.t.event(ev.event.camera, ev.event.type), ev.body, opts, (err, packet) =>
         this.onPuback(gen, ev.seq, err, packet),
       );
@@ -422,7 +427,8 @@ export class MqttSink implements Sink {
   }
 
   private onPuback(gen: number, seq: number, err: Error | undefined, packet: Packet | undefined): void {
-    if (gen !== this.generation || !this.inflight.has(seq)) return;
+    const entry = this.inflight.get(seq);
+    if (gen !== this.generation || !entry) return;
     this.inflight.delete(seq);
     const rc = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? (err as { code?: number } | undefined)?.code;
     if (!err && !(typeof rc === 'number' && rc >= 0x80)) {
@@ -430,6 +436,7 @@ export class MqttSink implements Sink {
       this.scheduleAckFlush();
       this.strikes.delete(seq);
       if (this.probe && ++this.probeOk >= PROBE_OK_TO_RESUME) this.probe = false;
+      if (this.cfg.images && this.deps.imagesDir) void this.publishImages(entry.ev);
       this.delivered++;
       this.lastSuccessAt = this.deps.clock.now();
       this.schedulePump();
@@ -493,6 +500,31 @@ export class MqttSink implements Sink {
     }
   }
 
+  /**
+   * Best effort, after the event itself was acked: the latest image of each
+   * kind per camera, retained at QoS 0 (a Home Assistant MQTT camera can show
+   * it). Never queued while offline; the event JSON references the file anyway.
+   */
+  private async publishImages(ev: StoredEvent): Promise<void> {
+    const images = (ev.event.data as { images?: unknown }).images;
+    if (!Array.isArray(images)) return;
+    const root = resolve(this.deps.imagesDir!);
+    for (const img of images as { kind?: unknown; file?: unknown; valid?: unknown }[]) {
+      if (!img || typeof img.file !== 'string' || img.valid === false || typeof img.kind !== 'string') continue;
+      const path = resolve(root, img.file);
+      if (!path.startsWith(root + sep)) continue;
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch {
+        continue; // pruned already: nothing to show
+      }
+      const c = this.client;
+      if (!c || !this.connected) return;
+      c.publish(this.t.image(ev.event.camera, img.kind), bytes, { qos: 0, retain: true });
+    }
+  }
+
   // ------------------------------------------------------------ state
 
   private publishRetained(topic: string, payload: string): void {
@@ -527,6 +559,7 @@ export class MqttSink implements Sink {
         zones: [...this.zones.values()],
         outputs: [...this.outputs.values()],
         ...(this.deps.zoneCamera ? { zoneCamera: this.deps.zoneCamera } : {}),
+        images: this.cfg.images && this.deps.imagesDir !== undefined,
       });
       for (const m of msgs) this.publishRetained(m.topic, m.payload);
     }

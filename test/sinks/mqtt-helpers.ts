@@ -39,6 +39,7 @@ export function makeSink(
     inventory?: () => Inventory;
     onCommand?: (id: string, c: OutputCommand) => void;
     site?: string;
+    imagesDir?: string;
   } = {},
 ): MqttSink {
   store.registerSink('mqtt');
@@ -51,6 +52,7 @@ export function makeSink(
     onCommand: over.onCommand ?? (() => {}),
     backoff: { minMs: 100, maxMs: 500 },
     watchdogMs: 1000,
+    ...(over.imagesDir ? { imagesDir: over.imagesDir } : {}),
   });
 }
 

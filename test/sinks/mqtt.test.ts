@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { CamEvent } from '../../src/core/event.js';
@@ -270,6 +273,42 @@ describe('MQTT sink against a real mosquitto', () => {
     await until(() => o.msgs.some((m) => m.payload === 'offline'), 5000, 'LWT');
     const i = o.msgs.findIndex((m) => m.payload === 'offline');
     await until(() => o.msgs.slice(i).some((m) => m.payload === 'online'), 10_000, 'back online');
+  });
+
+  it('images: true publishes the image files of a delivered event (retained, per camera and kind)', async () => {
+    const b = await broker();
+    const imagesDir = mkdtempSync(join(tmpdir(), 'camrelay-img-'));
+    cleanups.push(() => rmSync(imagesDir, { recursive: true, force: true }));
+    mkdirSync(join(imagesDir, 'd'));
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 9, 9, 9, 0xff, 0xd9]);
+    writeFileSync(join(imagesDir, 'd', 'o.jpg'), jpeg);
+    const store = mstore();
+    const sink = track(makeSink(mqttCfg(b.url, { images: true }), store, { imagesDir }));
+    const o = await watch(b.url, ['camrelay/test/cameras/+/image/#']);
+    await store.append([
+      makeEvent({
+        camera: 'gate',
+        data: {
+          camera: 'gate',
+          received_at: '2026-01-15T12:00:00.000Z',
+          images: [
+            { kind: 'overview', file: 'd/o.jpg', valid: true },
+            { kind: 'target', file: 'd/missing.jpg', valid: true },
+            { kind: 'plate', file: '../../etc/passwd', valid: true },
+          ],
+        },
+      }),
+    ]);
+    await sink.start();
+    await until(() => o.msgs.length >= 1, 5000, 'image');
+    await sleep(200);
+    expect(o.msgs.map((m) => m.topic)).toEqual(['camrelay/test/cameras/gate/image/overview']);
+    const raw: Buffer[] = [];
+    const o2 = await watch(b.url, []);
+    o2.client.on('message', (_t, p) => raw.push(p));
+    await o2.client.subscribeAsync('camrelay/test/cameras/gate/image/overview', { qos: 0 });
+    await until(() => raw.length >= 1, 5000, 'retained image');
+    expect(raw[0]).toEqual(jpeg);
   });
 
   it('stop() publishes a retained `offline` and closes', async () => {
