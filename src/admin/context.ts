@@ -71,6 +71,8 @@ export interface AdminContext {
   state(): DaemonStateView;
   override(outputId: string, cmd: OverrideCommand): OverrideResult | Promise<OverrideResult>;
   extraRoutes?: ExtraRoutes;
+  /** GET paths of extraRoutes served without a token even off loopback (static page files only, never data) */
+  publicPath?: (path: string) => boolean;
 }
 
 /**

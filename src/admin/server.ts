@@ -163,7 +163,8 @@ export function createAdminServer(ctx: AdminContext): AdminServer {
     };
 
     if (!hit) {
-      authorize(method !== 'GET');
+      // A browser cannot send a bearer token when it navigates: the status page shell (no data in it) loads without one.
+      if (!(method === 'GET' && ctx.publicPath?.(path))) authorize(method !== 'GET');
       if (ctx.extraRoutes) {
         meta.route = 'extra';
         if (await ctx.extraRoutes(req, res, url)) return;

@@ -92,7 +92,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
   const adminCtx = buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override });
   const statusPage = createStatusPage({ bus, state: adminCtx.state, store, imagesDir: join(dataDir, config.storage.images_dir), clock, logger, config });
-  const admin = createAdminServer({ ...adminCtx, extraRoutes: statusPage.routes });
+  const admin = createAdminServer({ ...adminCtx, extraRoutes: statusPage.routes, publicPath: statusPage.isPublicPath });
   const notifier = createNotifier({ env: deps.env, logger });
 
   metrics.setSinkStatsProvider(() =>

@@ -172,8 +172,9 @@ export class StreamHub {
 
   private send(c: Client, chunk: string): void {
     if (c.res.destroyed) return this.remove(c.id);
-    // writableLength is what Node holds for this socket beyond the kernel buffers.
-    if (c.res.writableLength + Buffer.byteLength(chunk) > this.o.maxClientBufferBytes) {
+    // writableLength is what Node still holds for this socket beyond the kernel buffers: a client
+    // that has not taken the previous writes is dropped, so its memory stays under max + one flush.
+    if (c.res.writableLength > this.o.maxClientBufferBytes) {
       this.droppedClients++;
       this.log.warn({ client: c.id, buffered: c.res.writableLength }, 'status page client too slow: disconnected (it reconnects and gets a fresh snapshot)');
       c.res.destroy();
