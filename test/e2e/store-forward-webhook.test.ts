@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnDaemon, type DaemonHandle } from '../harness/daemon.js';
+import { startReceiver, type Receiver, type ReceiverResponse } from '../harness/http-receiver.js';
+import { ipcAlarm } from '../builders/viewtron.js';
+import { verifyStandardWebhook } from '../../src/sinks/signing.js';
+import { KeepAliveConnection, runCli, sinkView, verifyWebhook } from './store-forward.helpers.js';
+
+/**
+ * One webhook endpoint through a storm: 500, then 429 + Retry-After: 1, then a hang past
+ * timeout_ms, then 200 — and a 400 for one specific event. Real daemon, real HTTP.
+ */
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+const N = 10;
+const POISON = 5; // the receiver refuses this event with 400
+const TIMEOUT_MS = 400;
+
+let rx: Receiver;
+let d: DaemonHandle;
+/** what the receiver answered, per request index */
+const answered: number[] = [];
+
+const eventNo = (body: Buffer) => Number((JSON.parse(body.toString()) as { data: { event_id: string } }).data.event_id);
+
+beforeAll(async () => {
+  rx = await startReceiver((req, i): ReceiverResponse => {
+    let r: ReceiverResponse;
+    if (i === 0) r = { status: 500 };
+    else if (i === 1) r = { status: 429, headers: { 'retry-after': '1' } };
+    else if (i === 2) r = { hang: true };
+    else if (eventNo(req.body) === POISON) r = { status: 400, body: 'we do not want this one' };
+    else r = { status: 200 };
+    answered[i] = r.hang ? 0 : (r.status ?? 200);
+    return r;
+  });
+  d = await spawnDaemon({
+    config: {
+      cameras: [{ id: 'yard', mac: '58:5b:69:00:00:02' }],
+      webhooks: [
+        {
+          id: 'hook',
+          url: `${rx.url}/hook`,
+          secret: SECRET,
+          filter: { types: ['alarm.*'] },
+          retry_schedule_s: [0, 0.2, 0.5],
+          timeout_ms: TIMEOUT_MS,
+          circuit_failures: 10,
+        },
+      ],
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await d?.stop('SIGKILL');
+  await rx?.close();
+});
+
+describe('webhook storm (real daemon, real HTTP receiver)', () => {
+  it('delivers every event in order through 500 / 429 Retry-After / timeout, signed per Standard Webhooks; a 400 dead-letters exactly that event', async () => {
+    const c = new KeepAliveConnection(d.ingestPort);
+    for (let n = 1; n <= N; n++) {
+      const r = await c.post(ipcAlarm({ smartType: 'PEA', style: 'E2', mac: '58:5b:69:00:00:02', eventId: n, currentTimeUs: String(1774792701000000 + n * 1000) }));
+      expect(r.status).toBe(200);
+    }
+    c.close();
+
+    // N - 1 accepted + 1 refused + 3 failed attempts at the head
+    await rx.waitFor(N + 3, 20_000);
+    await expect.poll(async () => (await sinkView(d, 'webhook:hook')).depth, { timeout: 10_000 }).toBe(0);
+    const reqs = rx.requests;
+    expect(answered.slice(0, 3)).toEqual([500, 429, 0]);
+
+    // the first three attempts were all the head event (ordered: nothing overtakes it)
+    expect(reqs.slice(0, 4).map((r) => eventNo(r.body))).toEqual([1, 1, 1, 1]);
+    // Retry-After: 1 was honoured (the schedule alone would have retried after ~0.5 s)
+    expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(950);
+    // the hang was cut at timeout_ms, then retried on the schedule
+    expect(reqs[3]!.at - reqs[2]!.at).toBeGreaterThanOrEqual(TIMEOUT_MS);
+
+    const accepted = reqs.filter((_, i) => answered[i] === 200);
+    expect(accepted.map((r) => eventNo(r.body))).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    expect(new Set(accepted.map((r) => r.headers['webhook-id'])).size).toBe(N - 1);
+    expect(reqs.filter((_, i) => answered[i] === 400).map((r) => eventNo(r.body))).toEqual([POISON]);
+
+    for (const r of reqs) {
+      const body = r.body.toString();
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['webhook-id']).toBe((JSON.parse(body) as { id: string }).id);
+      expect(r.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      // the receiver-side algorithm from docs/sinks.md, written from the spec
+      expect(verifyWebhook(SECRET, r.headers, body)).toBe(true);
+      // and the daemon's own verifier agrees
+      expect(verifyStandardWebhook(SECRET, r.headers, body)).toBe(true);
+      // a tampered body or a wrong key does not verify
+      expect(verifyWebhook(SECRET, r.headers, body.replace('"camrelay.', '"camrelaY.'))).toBe(false);
+      expect(verifyWebhook(`whsec_${randomBytes(24).toString('base64')}`, r.headers, body)).toBe(false);
+    }
+    // retries carry identical bytes and the same id (receivers dedupe on webhook-id)
+    const head = reqs.slice(0, 4);
+    expect(new Set(head.map((r) => r.body.toString())).size).toBe(1);
+    expect(new Set(head.map((r) => r.headers['webhook-id'])).size).toBe(1);
+
+    // exactly the refused event is a dead letter: admin API and CLI agree
+    const view = await sinkView(d, 'webhook:hook');
+    expect(view.dead_letters).toBe(1);
+    const cli = await runCli(['queue', 'list', '--dead', '--json', '--config', d.configFile]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const dead = JSON.parse(cli.stdout) as { sink: string; reason: string; event: { id: string; data: { event_id: string } } }[];
+    expect(dead.map((x) => [x.sink, Number(x.event.data.event_id)])).toEqual([['webhook:hook', POISON]]);
+    expect(dead[0]!.reason).toMatch(/400/);
+  }, 60_000);
+});
