@@ -68,8 +68,12 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
         for (const f of ['value', 'direction', 'active_low']) closeSync(openSync(join(dir, f), 'r+'));
         return null;
       } catch (e) {
-        if (tries * 5 >= EXPORT_WAIT_MS)
-          return `GPIO ${n} did not appear as ${dir} within ${EXPORT_WAIT_MS} ms after export (${(e as NodeJS.ErrnoException).code}): is the number valid for this board?`;
+        if (tries * 5 >= EXPORT_WAIT_MS) {
+          const code = (e as NodeJS.ErrnoException).code;
+          return code === 'EACCES'
+            ? `${dir} exists but is not writable by uid ${process.getuid?.()}: add the service user to the \`gpio\` group or fix the udev rule`
+            : `GPIO ${n} did not appear as ${dir} within ${EXPORT_WAIT_MS} ms after export (${code}): is the number valid for this board?`;
+        }
         await sleep(5);
       }
     }
