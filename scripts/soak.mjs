@@ -184,20 +184,32 @@ async function scrape() {
   }
 }
 
+/** The daemon's CPU time in seconds (utime + stime from /proc/<pid>/stat). */
+function daemonCpuS() {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 function procSample() {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    return { rssBytes: Number.isFinite(kb) ? kb * 1024 : undefined, fds };
+    return { rssBytes: Number.isFinite(kb) ? kb * 1024 : undefined, fds, cpuS: daemonCpuS() };
   } catch {
-    return { rssBytes: undefined, fds: undefined };
+    return { rssBytes: undefined, fds: undefined, cpuS: undefined };
   }
 }
 
 const lagSeries = [];
 const samples = [];
 const t0 = Date.now();
+const cpu0 = { daemon: daemonCpuS(), self: process.cpuUsage() };
 async function sample(label) {
   const p = procSample();
   const m = await scrape();
@@ -256,6 +268,9 @@ const summary = await runSimulation(
 for (const m of marks) clearTimeout(m);
 clearInterval(scraper);
 const ranThrough = !daemonGone;
+const wallS = (Date.now() - t0) / 1000;
+const daemonCpu = daemonCpuS();
+const selfCpu = process.cpuUsage(cpu0.self);
 // wait for a late end sample (it scrapes over HTTP)
 for (let i = 0; i < 50 && !endSample && ranThrough && !interrupted; i++) await new Promise((r) => setTimeout(r, 100));
 const end = endSample;
@@ -285,6 +300,12 @@ console.log(
     `${summary.byKind.alarmStatus.sent} alarm status, ${summary.byKind.keepalive.sent} keepalive) in ${summary.elapsedS} s; ` +
     `${summary.ok} accepted, ${summary.failed} not; latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms; ` +
     `status ${JSON.stringify(summary.status)}`,
+);
+
+const pct = (s) => `${Math.round((100 * s) / wallS)}%`;
+console.log(
+  `cpu (of one core): daemon ${daemonCpu !== undefined && cpu0.daemon !== undefined ? pct(daemonCpu - cpu0.daemon) : '?'}, ` +
+    `simulator + sampler ${pct((selfCpu.user + selfCpu.system) / 1e6)} (both share this machine's ${(await import('node:os')).cpus().length} cores: lag reflects that too)`,
 );
 
 const checks = [];
