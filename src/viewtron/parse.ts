@@ -19,7 +19,7 @@ import type {
   TrajectTarget,
   ViewtronMessage,
 } from './types.js';
-import { all, attr, decodeUtf8, get, getAny, int, isObj, items, parseXmlDocument, str, text } from './xml.js';
+import { all, attr, blobText, decodeUtf8, get, getAny, int, isObj, items, parseXmlDocument, str, text } from './xml.js';
 
 /**
  * Viewtron push body → typed message. The family is detected from the body
@@ -31,14 +31,14 @@ import { all, attr, decodeUtf8, get, getAny, int, isObj, items, parseXmlDocument
 export function parseViewtron(body: Buffer, path?: string): ViewtronMessage {
   if (isBlank(body)) return { family: 'keepalive', device: { dialect: 'ipc' } };
   const source = decodeUtf8(body);
-  const { root, node } = parseXmlDocument(source);
+  const { root, node, blobs } = parseXmlDocument(source);
   if (root === 'DeviceInfo') return { family: 'keepalive', device: readDevice(node, 'ipc') };
   if (root !== 'config') return { family: 'unknown', reason: 'unknown_root', detail: root.slice(0, 64) };
   if (!isObj(node)) return { family: 'unknown', reason: 'unknown_shape', detail: 'empty config' };
 
   const messageType = text(get(node, 'messageType'));
-  if (messageType !== undefined) return parseNvr(node, messageType);
-  if (get(node, 'smartType') !== undefined) return parseIpcAlarmData(node);
+  if (messageType !== undefined) return parseNvr(node, messageType, blobs);
+  if (get(node, 'smartType') !== undefined) return parseIpcAlarmData(node, blobs);
   if (get(node, 'traject') !== undefined) return parseIpcTraject(node);
   // GetAlarmStatus *responses* also hold alarmStatusInfo but carry neither
   // deviceInfo nor dataTime: they must not pass for a status post.
@@ -78,7 +78,7 @@ export function readDevice(node: unknown, dialect: 'ipc' | 'nvr'): DeviceIdentit
 
 // ---------------------------------------------------------------- NVR (G, H, I)
 
-function parseNvr(cfg: Record<string, unknown>, messageType: string): ViewtronMessage {
+function parseNvr(cfg: Record<string, unknown>, messageType: string, blobs: readonly string[]): ViewtronMessage {
   const device = readDevice(get(cfg, 'deviceInfo'), 'nvr');
   switch (messageType) {
     case 'keepalive':
@@ -86,16 +86,16 @@ function parseNvr(cfg: Record<string, unknown>, messageType: string): ViewtronMe
     case 'alarmStatus':
       return parseStatus(cfg, device, false);
     case 'alarmData':
-      return parseNvrAlarmData(cfg, device);
+      return parseNvrAlarmData(cfg, device, blobs);
     default:
       return { family: 'unknown', reason: 'unknown_message_type', detail: messageType.slice(0, 64), device };
   }
 }
 
-function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity): AlarmDataMessage {
+function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity, blobs: readonly string[]): AlarmDataMessage {
   const smartType = requireSmartType(cfg);
   const msg = emptyAlarm(device, smartType, kindOfSmartType(smartType), 'nvr', cfg);
-  pushImage(msg.images, readSourceImage(get(cfg, 'sourceDataInfo')));
+  pushImage(msg.images, readSourceImage(get(cfg, 'sourceDataInfo'), blobs));
 
   for (const it of items(get(cfg, 'eventInfo'))) {
     const ev: AlarmEventItem = {};
@@ -121,7 +121,7 @@ function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity)
     const evRect = msg.events.find((e) => e.targetId !== undefined && e.targetId === id)?.rect;
     if (evRect) target.rect = evRect;
     msg.targets.push(target);
-    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'target', id));
+    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'target', id, blobs));
   }
 
   for (const it of items(get(cfg, 'licensePlateListInfo'))) {
@@ -152,7 +152,7 @@ function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity)
     const rect = readRect(get(it, 'rect'));
     if (rect) target.rect = rect;
     msg.targets.push(target);
-    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'plate', id));
+    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'plate', id, blobs));
   }
 
   for (const it of items(get(cfg, 'faceListInfo'))) {
@@ -169,7 +169,7 @@ function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity)
     const rect = readRect(get(it, 'rect'));
     if (rect) target.rect = rect;
     msg.targets.push(target);
-    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'face', id));
+    pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'face', id, blobs));
   }
 
   addEventOnlyTargets(msg);
@@ -230,7 +230,7 @@ function parseIpcTraject(cfg: Record<string, unknown>): TrajectMessage {
 
 // ---------------------------------------------------------------- IPC alarm data (E)
 
-function parseIpcAlarmData(cfg: Record<string, unknown>): AlarmDataMessage {
+function parseIpcAlarmData(cfg: Record<string, unknown>, blobs: readonly string[]): AlarmDataMessage {
   const smartType = requireSmartType(cfg);
   const header = get(cfg, 'subscribeRelation') !== undefined ? 'E1' : get(cfg, 'subscribeOption') !== undefined ? 'E2' : 'E3';
   const perimeter = get(cfg, 'perimeter');
@@ -256,14 +256,14 @@ function parseIpcAlarmData(cfg: Record<string, unknown>): AlarmDataMessage {
     msg.events.push(ev);
   }
 
-  pushImage(msg.images, readSourceImage(get(cfg, 'sourceDataInfo')));
+  pushImage(msg.images, readSourceImage(get(cfg, 'sourceDataInfo'), blobs));
   const vsd = get(cfg, 'vsd');
   if (vsd !== undefined) {
-    pushImage(msg.images, readSourceImage(get(vsd, 'sourceDataInfo')));
+    pushImage(msg.images, readSourceImage(get(vsd, 'sourceDataInfo'), blobs));
     const tid = get(vsd, 'targetImageData');
     if (tid !== undefined) {
       msg.targets.push({ cls: classOf(text(get(tid, 'targetType'))), rectOnGrid: true });
-      pushImage(msg.images, readTargetImage(tid, 'target', undefined));
+      pushImage(msg.images, readTargetImage(tid, 'target', undefined, blobs));
     }
   }
 
@@ -285,19 +285,19 @@ function parseIpcAlarmData(cfg: Record<string, unknown>): AlarmDataMessage {
       if (id !== undefined) target.id = id;
       if (rect) target.rect = rect;
       msg.targets.push(target);
-      pushImage(msg.images, readTargetImage(tid, 'plate', id));
+      pushImage(msg.images, readTargetImage(tid, 'plate', id, blobs));
       continue;
     }
     if (kind === 'lpr' && id === undefined && rect === undefined) {
       // IPC LPR: listInfo/item[0] is the overview picture, not a target (protocol §4)
-      pushImage(msg.images, readTargetImage(tid, 'overview', undefined));
+      pushImage(msg.images, readTargetImage(tid, 'overview', undefined, blobs));
       continue;
     }
     const target: AlarmTarget = { cls, rectOnGrid: true };
     if (id !== undefined) target.id = id;
     if (rect) target.rect = rect;
     msg.targets.push(target);
-    pushImage(msg.images, readTargetImage(tid, kind === 'face' ? 'face' : 'target', id));
+    pushImage(msg.images, readTargetImage(tid, kind === 'face' ? 'face' : 'target', id, blobs));
   }
 
   addEventOnlyTargets(msg);
@@ -397,17 +397,18 @@ function readLine(node: unknown): { kind: 'line'; start: Point; end: Point } | u
   return start && end ? { kind: 'line', start, end } : undefined;
 }
 
-function readSourceImage(sdi: unknown): ImageBlock | undefined {
+function readSourceImage(sdi: unknown, blobs: readonly string[]): ImageBlock | undefined {
   if (sdi === undefined) return undefined;
-  return imageBlock('overview', get(sdi, 'sourceBase64Data'), get(sdi, 'sourceBase64Length'), getAny(sdi, ['width', 'Width']), getAny(sdi, ['height', 'Height']), undefined);
+  return imageBlock(blobs, 'overview', get(sdi, 'sourceBase64Data'), get(sdi, 'sourceBase64Length'), getAny(sdi, ['width', 'Width']), getAny(sdi, ['height', 'Height']), undefined);
 }
 
-function readTargetImage(tid: unknown, kind: ImageKind, targetId: string | undefined): ImageBlock | undefined {
+function readTargetImage(tid: unknown, kind: ImageKind, targetId: string | undefined, blobs: readonly string[]): ImageBlock | undefined {
   if (tid === undefined) return undefined;
-  return imageBlock(kind, get(tid, 'targetBase64Data'), get(tid, 'targetBase64Length'), getAny(tid, ['Width', 'width']), getAny(tid, ['Height', 'height']), targetId);
+  return imageBlock(blobs, kind, get(tid, 'targetBase64Data'), get(tid, 'targetBase64Length'), getAny(tid, ['Width', 'width']), getAny(tid, ['Height', 'height']), targetId);
 }
 
 function imageBlock(
+  blobs: readonly string[],
   kind: ImageKind,
   data: unknown,
   length: unknown,
@@ -415,7 +416,7 @@ function imageBlock(
   height: unknown,
   targetId: string | undefined,
 ): ImageBlock | undefined {
-  const base64 = str(data);
+  const base64 = blobText(str(data), blobs);
   // a missing element, an empty one or a declared length of 0 all mean "no image" (protocol §4)
   if (base64 === undefined || int(length) === 0) return undefined;
   const img: ImageBlock = { kind, base64 };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ViewtronParseError } from './errors.js';
 
@@ -49,15 +50,81 @@ const parser = new XMLParser({
   transformAttributeName: safeName,
 });
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Strict UTF-8 decode (a BOM is dropped). Throws 415 not_utf8. */
+/**
+ * Strict UTF-8 decode (a BOM is dropped). Throws 415 not_utf8. Native
+ * validation + toString is several times faster than a fatal TextDecoder on
+ * 500 KB image posts.
+ */
 export function decodeUtf8(body: Buffer): string {
-  try {
-    return strictUtf8.decode(body);
-  } catch {
-    throw new ViewtronParseError(415, 'not_utf8', 'body is not valid UTF-8');
+  if (!isUtf8(body)) throw new ViewtronParseError(415, 'not_utf8', 'body is not valid UTF-8');
+  const text = body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Inline images are 95% of an alarm post (~500 KB of base64). Running the
+ * validator and the parser over them costs ~20 ms per post on a loaded box, so
+ * the content of `sourceBase64Data`/`targetBase64Data` elements is lifted out
+ * first and replaced by a short token (`vtblob:N`) the image readers resolve.
+ * Only content made of base64 characters (optionally in one CDATA section) is
+ * lifted, so the remaining document is well-formed exactly when the original was.
+ */
+const BLOB_MIN = 256;
+const BLOB_TOKEN = 'vtblob:';
+const BASE64_TEXT_RE = /^[A-Za-z0-9+/=\s]*$/;
+
+export function extractBlobs(text: string): { text: string; blobs: string[] } {
+  const blobs: string[] = [];
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  for (;;) {
+    i = text.indexOf('Base64Data', i);
+    if (i < 0) break;
+    const lt = i - 7;
+    const prefix = lt >= 0 ? text.slice(lt, i) : '';
+    if (prefix !== '<source' && prefix !== '<target') {
+      i += 10;
+      continue;
+    }
+    const name = text.slice(lt + 1, i + 10);
+    const gt = text.indexOf('>', i);
+    if (gt < 0) break;
+    if (text.charCodeAt(gt - 1) === 0x2f || text.lastIndexOf('<', gt) !== lt) {
+      i = gt;
+      continue;
+    }
+    const close = text.indexOf('</' + name + '>', gt + 1);
+    if (close < 0) break;
+    let from = gt + 1;
+    let to = close;
+    while (from < to && isXmlWs(text.charCodeAt(from))) from++;
+    while (to > from && isXmlWs(text.charCodeAt(to - 1))) to--;
+    if (text.startsWith('<![CDATA[', from) && text.startsWith(']]>', to - 3) && to - 3 >= from + 9) {
+      from += 9;
+      to -= 3;
+    }
+    const payload = text.slice(from, to);
+    if (payload.length >= BLOB_MIN && BASE64_TEXT_RE.test(payload)) {
+      out += text.slice(copied, gt + 1) + BLOB_TOKEN + blobs.length;
+      blobs.push(payload);
+      copied = close;
+    }
+    i = close;
   }
+  if (blobs.length === 0) return { text, blobs };
+  return { text: out + text.slice(copied), blobs };
+}
+
+/** Text of an image element, with a lifted blob put back. */
+export function blobText(v: string | undefined, blobs: readonly string[]): string | undefined {
+  if (v === undefined || !v.startsWith(BLOB_TOKEN)) return v;
+  const n = Number(v.slice(BLOB_TOKEN.length));
+  return Number.isInteger(n) ? blobs[n] : v;
+}
+
+function isXmlWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 /**
@@ -108,11 +175,14 @@ export interface XmlDocument {
   root: string;
   /** the root element's content: an object, or a string for a text-only root */
   node: unknown;
+  /** image payloads lifted out before parsing (see extractBlobs) */
+  blobs: string[];
 }
 
 /** Validates and parses one document. Throws ViewtronParseError(400, ...) on malformed XML. */
-export function parseXmlDocument(text: string): XmlDocument {
-  checkProlog(text);
+export function parseXmlDocument(source: string): XmlDocument {
+  checkProlog(source);
+  const { text, blobs } = extractBlobs(source);
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     throw new ViewtronParseError(400, 'malformed_xml', `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
@@ -133,7 +203,7 @@ export function parseXmlDocument(text: string): XmlDocument {
   if (root === undefined) throw new ViewtronParseError(400, 'malformed_xml', 'no root element');
   let node = doc[root];
   if (Array.isArray(node)) node = node[0];
-  return { root, node };
+  return { root, node, blobs };
 }
 
 export function isObj(v: unknown): v is XObj {

@@ -10,6 +10,7 @@ import {
   nvrAlarm,
   nvrAlarmStatus,
   nvrKeepalive,
+  tinyJpegBase64,
 } from '../builders/viewtron.js';
 
 function parse(xml: string | Buffer, path?: string): ViewtronMessage {
@@ -358,5 +359,34 @@ describe('malformed, hostile and unknown input', () => {
     const s = parse(status);
     expect(s.family).toBe('alarm_status');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('large inline images (lifted out before XML parsing)', () => {
+  const big = tinyJpegBase64(1920, 1080);
+
+  it('a real JPEG of ~80 KB base64 comes back byte-exact, with and without CDATA, line-wrapped or not', () => {
+    expect(big.length).toBeGreaterThan(10_000);
+    const cdataXml = ipcAlarm({ smartType: 'PEA', images: 'placeholder' }).replace('BASE64_JPEG_OVERVIEW_IMAGE', big);
+    expect(alarm(cdataXml).images[0]?.base64).toBe(big);
+    const plain = nvrAlarm({ smartType: 'regionIntrusion', images: 'placeholder' }).replace('BASE64_JPEG_OVERVIEW_IMAGE', big);
+    expect(alarm(plain).images[0]?.base64).toBe(big);
+    const wrapped = big.replace(/(.{76})/g, '$1\n');
+    const wrappedXml = nvrAlarm({ smartType: 'regionIntrusion', images: 'placeholder' }).replace('BASE64_JPEG_TARGET_CROP', `\n${wrapped}\n`);
+    expect(alarm(wrappedXml).images[1]?.base64).toBe(wrapped.trim());
+  });
+
+  it('lifting does not hide malformed XML', () => {
+    const junk = 'A'.repeat(1000) + '<b>' + 'A'.repeat(1000);
+    const e = parseError(nvrAlarm({ smartType: 'regionIntrusion' }).replace('BASE64_JPEG_OVERVIEW_IMAGE', junk));
+    expect(e.reason).toBe('malformed_xml');
+    const unclosed = nvrAlarm({ smartType: 'regionIntrusion' }).replace('BASE64_JPEG_OVERVIEW_IMAGE</sourceBase64Data>', 'A'.repeat(2000));
+    expect(parseError(unclosed).reason).toBe('malformed_xml');
+  });
+
+  it('non-base64 text is left to the parser unchanged', () => {
+    const text = 'not base64 at all! '.repeat(40);
+    const m = alarm(nvrAlarm({ smartType: 'regionIntrusion' }).replace('BASE64_JPEG_OVERVIEW_IMAGE', text));
+    expect(m.images[0]?.base64).toBe(text.trim());
   });
 });
