@@ -33,8 +33,16 @@ function slug(s: string): string {
  * `nvr_channel` wins; a matching camera without `nvr_channel` stands for the
  * whole NVR. Unknown devices get a stable id derived from MAC (else serial, else
  * name), plus `-ch<N>` for NVR channels: `cam-585b695a84bb-ch2`.
+ *
+ * E1-style IPC alarm posts and empty keepalives carry no identity at all: with
+ * `sourceIp`, a camera whose `host` is that address is taken, and an unknown
+ * one gets `cam-ip-192-168-1-57`. Without identity or address: `cam-unknown`.
  */
-export function resolveCamera(device: DeviceIdentity, cameras: readonly CameraConfig[]): { id: string; known: boolean } {
+export function resolveCamera(
+  device: DeviceIdentity,
+  cameras: readonly CameraConfig[],
+  sourceIp?: string,
+): { id: string; known: boolean } {
   const mac = normalizeMac(device.mac);
   const channel = device.channel;
   const matchers: ((c: CameraConfig) => boolean)[] = [
@@ -53,10 +61,17 @@ export function resolveCamera(device: DeviceIdentity, cameras: readonly CameraCo
       if (hit) return { id: hit.id, known: true };
     }
   }
+  const anonymous = mac === undefined && !device.serial && !device.name;
+  if (anonymous && sourceIp !== undefined) {
+    const ip = sourceIp.replace(/^::ffff:/, '');
+    const byHost = cameras.find((c) => c.host !== undefined && c.host.replace(/:\d+$/, '') === ip && (channel === undefined || c.nvr_channel === undefined || c.nvr_channel === channel));
+    if (byHost) return { id: byHost.id, known: true };
+  }
   let base: string;
   if (mac !== undefined) base = mac.replace(/:/g, '');
   else if (device.serial && slug(device.serial)) base = slug(device.serial);
   else if (device.name && slug(device.name)) base = slug(device.name);
+  else if (sourceIp !== undefined && slug(sourceIp.replace(/^::ffff:/, ''))) base = 'ip-' + slug(sourceIp.replace(/^::ffff:/, ''));
   else base = 'unknown';
   return { id: `cam-${base}${channel !== undefined ? `-ch${channel}` : ''}`, known: false };
 }

@@ -50,6 +50,15 @@ describe('resolveCamera', () => {
     }
   });
 
+  it('devices without identity (E1 posts) are matched by source address, else get an address id', () => {
+    const withHost: CameraConfig[] = [...cameras, { id: 'drive', mac: '11:22:33:44:55:66', host: '192.168.1.57' }];
+    expect(resolveCamera({ dialect: 'ipc' }, withHost, '192.168.1.57')).toEqual({ id: 'drive', known: true });
+    expect(resolveCamera({ dialect: 'ipc' }, withHost, '::ffff:192.168.1.57')).toEqual({ id: 'drive', known: true });
+    expect(resolveCamera({ dialect: 'ipc' }, withHost, '192.168.1.58')).toEqual({ id: 'cam-ip-192-168-1-58', known: false });
+    // identity in the body wins over the address
+    expect(resolveCamera({ dialect: 'ipc', mac: '58:5b:69:5a:84:bb' }, withHost, '192.168.1.57')).toEqual({ id: 'gate', known: true });
+  });
+
   it('camerasOfDevice lists every camera behind an NVR', () => {
     expect(camerasOfDevice({ dialect: 'nvr', mac: '58:5B:69:40:F4:0D' }, cameras).map((c) => c.id)).toEqual(['nvr-ch2', 'nvr-whole']);
   });
