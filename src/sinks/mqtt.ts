@@ -451,7 +451,9 @@ export class MqttSink implements Sink {
       return;
     }
     this.log.warn({ seq, err: msg }, 'publish failed; will retry in order');
-    // keep order: stop sending, let the window drain, then re-read from the oldest pending event
+    // stop sending, let the window drain, then re-read from the oldest pending event. Events
+    // already out in the window may have been accepted ahead of this one: strict order under
+    // transient refusals needs max_inflight 1 (documented); ids let consumers dedupe/reorder.
     this.rewind = true;
     this.hold(expBackoffMs(0, this.backoff.minMs, this.backoff.maxMs, this.rand));
   }
