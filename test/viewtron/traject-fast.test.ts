@@ -36,6 +36,8 @@ describe('parseTrajectFast: plain posts', () => {
       ipcTraject({ macCase: 'upper' }),
       ipcTraject({ targets: [] }),
       ipcTraject({ countFirst: true }),
+      ipcTraject().replace('encoding="UTF-8"?>', 'encoding="UTF-8" ?>'),
+      '\n  ' + ipcTraject({ declaration: false }),
     ]) {
       const buf = body(xml);
       const fast = parseTrajectFast(buf);
