@@ -55,6 +55,8 @@ export class WebhookSink implements Sink {
   private retryTimer: NodeJS.Timeout | null = null;
   private nextAttemptAt: number | null = null;
   private abort: AbortController | null = null;
+  /** a refused batch is retried event by event up to this seq, so only the bad event is dead-lettered */
+  private singlesThrough = 0;
   private current: Promise<void> | null = null;
 
   private lastError: string | null = null;
@@ -158,7 +160,11 @@ export class WebhookSink implements Sink {
     while (this.running && !this.disabled && !this.retryTimer) {
       this.again = false;
       const batch = this.nextBatch();
-      if (batch === null) continue; // settled some filtered/expired events, look again
+      if (batch === null) {
+        // settled some filtered/expired events: look again, yielding so a long run of them never blocks the loop
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
       if (batch.length === 0) return;
       const outcome = await this.attempt(batch);
       if (!this.handle(batch, outcome)) return;
@@ -173,7 +179,9 @@ export class WebhookSink implements Sink {
     const { store, clock } = this.deps;
     const rows = store.pending(this.name, SCAN);
     const now = clock.now();
-    const max = this.failures >= this.cfg.circuit_failures ? 1 : this.cfg.batch_max;
+    const head = rows.find((r) => matchesFilter(this.cfg.filter, r.event));
+    const single = this.failures >= this.cfg.circuit_failures || (head !== undefined && head.seq <= this.singlesThrough);
+    const max = single ? 1 : this.cfg.batch_max;
     const batch: StoredEvent[] = [];
     const skip: number[] = [];
     let settled = false;
@@ -216,6 +224,12 @@ export class WebhookSink implements Sink {
         // the endpoint answered: it is alive, it just refuses these events
         this.failures = 0;
         this.lastError = o.reason;
+        if (seqs.length > 1) {
+          // which event was refused is unknown: send the batch again one by one
+          this.singlesThrough = Math.max(...seqs);
+          this.log.warn({ reason: o.reason, events: seqs.length }, 'webhook refused a batch; retrying its events one by one');
+          return true;
+        }
         for (const s of seqs) this.deadLetter(s, o.reason);
         return true;
       case 'disable':

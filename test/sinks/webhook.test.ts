@@ -229,6 +229,22 @@ describe('webhook sink over real HTTP on 127.0.0.1 with the real SQLite store', 
     expect(s.status().circuit).toBe('closed');
   });
 
+  it('a refused batch (4xx) is retried one by one so only the bad event is dead-lettered', async () => {
+    const { store: st } = store(['webhook:hook']);
+    const rx = await receiver();
+    const stored = await st.append(Array.from({ length: 5 }, () => makeEvent()));
+    const bad = stored[1]!;
+    rx.setBehaviour((req) => (req.body.toString().includes(bad.event.id) ? { status: 422 } : { status: 200 }));
+    const s = sink(st, { url: rx.url, batch_max: 3 });
+    await s.start();
+    await until(() => st.sinkStats('webhook:hook').depth === 0, 5000, 'drained');
+    const bodies = rx.requests.map((r) => (JSON.parse(r.body.toString()) as { id: string }[]).map((e) => e.id));
+    const ids = stored.map((x) => x.event.id);
+    expect(bodies).toEqual([[ids[0], ids[1], ids[2]], [ids[0]], [ids[1]], [ids[2]], [ids[3], ids[4]]]);
+    expect(st.listDeadLetters('webhook:hook').map((d) => d.seq)).toEqual([bad.seq]);
+    expect(st.sinkStats('webhook:hook').delivered).toBe(4);
+  });
+
   it('images: base64 embeds the referenced files from the images folder', async () => {
     const { store: st, dir } = store(['webhook:hook']);
     const imagesDir = join(dir, 'images');
