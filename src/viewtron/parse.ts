@@ -172,6 +172,8 @@ function parseNvrAlarmData(cfg: Record<string, unknown>, device: DeviceIdentity,
     pushImage(msg.images, readTargetImage(get(it, 'targetImageData'), 'face', id, blobs));
   }
 
+  // An NVR relaying an IPC code: PEA covers intrusion and tripwire alike
+  if (smartType === 'PEA') msg.kind = msg.events.some((e) => e.zone?.kind === 'line') ? 'line_crossing' : 'intrusion';
   addEventOnlyTargets(msg);
   return msg;
 }

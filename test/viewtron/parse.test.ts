@@ -325,6 +325,17 @@ describe('malformed, hostile and unknown input', () => {
     expect([parseError(declared).status, parseError(declared).reason]).toEqual([415, 'unsupported_encoding']);
   });
 
+  it('a UTF-8 BOM is accepted', () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body(nvrKeepalive())]);
+    expect(parse(withBom)).toMatchObject({ family: 'keepalive', device: { dialect: 'nvr' } });
+  });
+
+  it('an NVR relaying the IPC code PEA is still classified', () => {
+    expect(alarm(nvrAlarm({ smartType: 'PEA' })).kind).toBe('intrusion');
+    const line = nvrAlarm({ smartType: 'lineCrossing' }).replace('<smartType>lineCrossing</smartType>', '<smartType>PEA</smartType>');
+    expect(alarm(line).kind).toBe('line_crossing');
+  });
+
   it('non-ASCII UTF-8 names survive', () => {
     expect(parse(ipcKeepaliveXml({ name: 'Caf\u00e9 \u2192 Tor' }))).toMatchObject({ device: { name: 'Caf\u00e9 \u2192 Tor' } });
   });
