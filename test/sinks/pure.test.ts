@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expBackoffMs, parseRetryAfter, scheduleDelayMs } from '../../src/sinks/backoff.js';
 import { discoveryMessages, outputIdFromSetTopic, parseOutputCommand, topicLevel, topics } from '../../src/sinks/mqtt-topics.js';
@@ -157,5 +158,27 @@ describe('MQTT commands and topics (pure)', () => {
     expect(z1.device.identifiers).toEqual(['camrelay_s_camera_c1']);
     expect(z2.device.identifiers).toEqual(['camrelay_s']);
     expect(msgs.every((m) => m.topic.startsWith('homeassistant/') && m.topic.endsWith('/config'))).toBe(true);
+  });
+});
+
+describe('properties', () => {
+  it('sign → verify round-trips for any secret, id and body; any changed byte fails', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string({ minLength: 1 }), fc.string(), fc.integer({ min: 1, max: 2 ** 31 }), (key, id, body, ts) => {
+        const secret = `whsec_${Buffer.from(key).toString('base64')}`;
+        const h = signHeaders([secret], id, ts, body);
+        expect(verifyStandardWebhook(secret, { ...h }, body, { now: ts * 1000 })).toBe(true);
+        expect(verifyStandardWebhook(secret, { ...h }, body + 'x', { now: ts * 1000 })).toBe(false);
+      }),
+    );
+  });
+
+  it('command parsing never throws and only yields on/off/auto', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (payload) => {
+        const c = parseOutputCommand(payload);
+        if (c !== null) expect(['on', 'off', 'auto']).toContain(c.state);
+      }),
+    );
   });
 });

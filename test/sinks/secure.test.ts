@@ -162,6 +162,47 @@ describe('webhook TLS', () => {
   });
 });
 
+describe('secrets stay out of the logs', () => {
+  it('MQTT password, webhook secrets and URL credentials never appear in log lines', async () => {
+    const { Writable } = await import('node:stream');
+    const { pino } = await import('pino');
+    let logs = '';
+    const logger = pino({ level: 'trace' }, new Writable({ write: (c, _e, cb) => ((logs += c.toString()), cb()) }));
+    const b = later(await startMosquitto({ users: { relay: 'Sup3r-Secret-Pw' } }));
+    const rx = later(await startReceiver(() => ({ status: 500 })));
+    const st = store(['mqtt', 'webhook:w']);
+    const secret = 'whsec_c2VjcmV0LWtleS1ieXRlcy1mb3ItdGVzdA==';
+    const { MqttSink } = await import('../../src/sinks/mqtt.js');
+    const m = later(
+      new MqttSink(mqttCfg(b.url.replace('mqtt://', 'mqtt://relay:Sup3r-Secret-Pw@'), { username: 'relay', password: 'wrong-Sup3r-Secret' }), {
+        store: st,
+        logger,
+        clock: { now: () => Date.now() },
+        site: 'test',
+        inventory: () => ({ cameras: [], zones: [], outputs: [] }),
+        onCommand: () => {},
+        backoff: { minMs: 50, maxMs: 100 },
+      }),
+    );
+    const w = later(
+      new WebhookSink(
+        webhookSchema.parse({ id: 'w', url: rx.url.replace('http://', 'http://user:Url-Pass-9@'), secret, retry_schedule_s: [0, 0.05], headers: { authorization: 'Bearer Header-Token-7' } }),
+        { store: st, logger, clock: { now: () => Date.now() }, site: 'test', imagesDir: '/x' },
+      ),
+    );
+    await st.append([makeEvent()]);
+    await m.start();
+    await w.start();
+    await rx.waitFor(3);
+    // credentials in the URL win over the options in mqtt.js: it connects and logs its (redacted) URL
+    await until(() => m.status().connected || m.status().last_error !== null, 5000, 'mqtt connect attempt');
+    expect(logs).toContain('***@127.0.0.1');
+    await sleep(300);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const s of ['Sup3r-Secret', 'c2VjcmV0LWtleS1ieXRlcy1mb3ItdGVzdA', 'Url-Pass-9', 'Header-Token-7']) expect(logs).not.toContain(s);
+  });
+});
+
 describe('createSinks', () => {
   it('builds the MQTT sink and one sink per webhook, registers their names, and fans events out', async () => {
     const b = later(await startMosquitto());
