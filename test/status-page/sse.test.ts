@@ -266,7 +266,7 @@ describe('status page routes', () => {
 
     const cfg = await fetch(`${r.base}/api/status-page/config`);
     expect(cfg.status).toBe(200);
-    expect((await cfg.json()).site.id).toBe('sp');
+    expect(((await cfg.json()) as { site: { id: string } }).site.id).toBe('sp');
     // mutations need the token (the admin server's rule); the stream is GET-only
     expect((await fetch(`${r.base}/api/stream`, { method: 'POST' })).status).toBe(401);
     expect((await fetch(`${r.base}/api/stream`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);

@@ -217,26 +217,39 @@
     }
   }
 
+  // Outputs are cards (not table rows): four buttons and a reason do not fit a phone-wide row.
+  const outputCards = new Map();
   function renderOutputs() {
     for (const o of state.outputs) {
-      const td = row('outputs', o.id, 5);
-      const tr = td[0].parentElement;
-      tr.dataset.state = o.state;
-      tr.dataset.mode = o.mode;
-      const cfg = config.outputs.find((x) => x.id === o.id);
-      td[0].replaceChildren(document.createTextNode(cfg && cfg.name !== o.id ? cfg.name + ' (' + o.id + ')' : o.id));
-      if (!o.available) td[0].append(el('div', { class: 'unavailable' }, 'driver unavailable'));
-      td[1].replaceChildren(el('span', { class: 'pill' + (o.state === 'ON' ? ' on' : '') }, o.state));
-      td[2].textContent = o.mode;
-      td[3].replaceChildren(el('span', { class: 'reason' }, o.reason), el('div', { class: 'muted' }, ago(o.since)));
-      if (!td[4].firstChild) {
-        td[4].className = 'buttons';
+      let c = outputCards.get(o.id);
+      if (!c) {
+        const card = el('div', { class: 'output', 'data-output': o.id });
+        const head = el('div', { class: 'ohead' });
+        const name = el('span', { class: 'oname' });
+        const pill = el('span', { class: 'pill' });
+        const mode = el('span', { class: 'mode' });
+        head.append(name, pill, mode);
+        const why = el('div', { class: 'reason' });
+        const buttons = el('div', { class: 'buttons' });
         for (const [cmd, label] of [['on', 'On'], ['off', 'Off'], ['auto', 'Auto'], ['on-for', 'On for N s']]) {
           const b = el('button', { type: 'button', 'data-output': o.id, 'data-cmd': cmd }, label);
           b.onclick = () => command(o.id, cmd, b);
-          td[4].append(b, document.createTextNode(' '));
+          buttons.append(b);
         }
+        card.append(head, why, buttons);
+        $('#outputs').append(card);
+        c = { card, name, pill, mode, why };
+        outputCards.set(o.id, c);
       }
+      c.card.dataset.state = o.state;
+      c.card.dataset.mode = o.mode;
+      const cfg = config.outputs.find((x) => x.id === o.id);
+      c.name.textContent = cfg && cfg.name !== o.id ? cfg.name + ' (' + o.id + ')' : o.id;
+      c.pill.textContent = o.state;
+      c.pill.className = 'pill' + (o.state === 'ON' ? ' on' : '');
+      c.mode.textContent = o.mode + (o.available ? '' : ' · driver unavailable');
+      c.mode.className = 'mode' + (o.available ? '' : ' unavailable');
+      c.why.textContent = o.reason + ' · ' + ago(o.since);
     }
   }
 
@@ -307,7 +320,12 @@
     try {
       const res = await api('/api/events?limit=50');
       if (!res.ok) return;
-      events = (await res.json()).events;
+      // /api/events returns the stored CloudEvents: type "camrelay.<type>", camera as subject
+      events = (await res.json()).events.map((e) => {
+        const ev = e.event || {};
+        const data = ev.data || {};
+        return { seq: e.seq, type: String(ev.type || '').replace(/^camrelay\./, ''), camera: ev.subject || data.camera || '', time: ev.time || e.stored_at, data };
+      });
       renderEvents();
     } catch {
       /* next committed message retries */
@@ -317,7 +335,7 @@
     if (!eventsTimer) eventsTimer = setTimeout(loadEvents, 1000);
   }
   function detail(ev) {
-    const d = ev.data || {};
+    const d = ev.data;
     const parts = [];
     for (const k of ['zone', 'output', 'reason', 'plate', 'class', 'count', 'state']) if (d[k] !== undefined) parts.push(k + '=' + (typeof d[k] === 'object' ? JSON.stringify(d[k]) : d[k]));
     return parts.join(' ');
@@ -326,19 +344,18 @@
     const q = $('#ev-filter').value.trim().toLowerCase();
     const type = $('#ev-type').value;
     const sel = $('#ev-type');
-    const types = [...new Set(events.map((e) => e.event.type))].sort();
+    const types = [...new Set(events.map((e) => e.type))].sort();
     const have = new Set([...sel.options].map((o) => o.value));
     for (const t of types) if (!have.has(t)) sel.append(el('option', { value: t }, t));
     const list = $('#events');
     list.replaceChildren();
-    for (const e of events) {
-      const ev = e.event;
+    for (const ev of events) {
       if (type && ev.type !== type) continue;
       const text = ev.type + ' ' + ev.camera + ' ' + detail(ev);
       if (q && !text.toLowerCase().includes(q)) continue;
       const li = el('li', { 'data-type': ev.type });
       li.append(
-        el('span', { class: 'muted', title: ev.time }, new Date(ev.time).toLocaleTimeString()),
+        el('span', { class: 'muted', title: ev.time }, new Date(ev.time).toTimeString().slice(0, 8)),
         el('span', { class: 'type' }, ev.type),
         el('span', {}, ev.camera),
         el('span', { class: 'detail', title: detail(ev) }, detail(ev)),
