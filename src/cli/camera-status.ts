@@ -49,6 +49,9 @@ ${CONNECTION_USAGE}
       } else {
         out('httpPostV2: not offered by this firmware (no traject; configure httpPost v1 or upgrade)');
       }
+      if (post.v2?.slots.some((s) => s.enabled && s.dataTypes.includes('traject'))) {
+        out('note: traject also needs the "Smart track data" checkbox in the camera web UI; the API cannot show or set it');
+      }
       if (post.v1) {
         const v = post.v1;
         out(

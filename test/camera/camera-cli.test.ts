@@ -220,6 +220,15 @@ describe('camera status', () => {
     expect(r.stdout).toContain('slot 2: on  http://vms.example.lan:9000/events/in');
     expect(r.stdout).toContain('events: MOTION, AVD');
     expect(r.stdout).toContain('httpPost v1: off 10.1.2.3:8000/legacy, heartbeat 60s, online: no');
+    // slot 2 has no traject: no checkbox note
+    expect(r.stdout).not.toContain('Smart track data');
+  });
+
+  it('reminds of the "Smart track data" checkbox when a slot subscribes traject', async () => {
+    cam = await startFakeCamera({ auth: 'basic', user: 'admin', password: PASSWORD, slots: [{ ...otherSlot, data: ['traject', 'smartData'] }] });
+    const r = await runCli(['camera', 'status', '--host', '127.0.0.1', '--port', String(cam.port), '--user', 'admin', '--password-file', pwFile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Smart track data');
   });
 
   it('--json gives machine-readable output', async () => {
