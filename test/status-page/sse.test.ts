@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import type { CamEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createMetrics, type Metrics } from '../../src/core/metrics.js';
 import { openStore, type SqliteStore } from '../../src/storage/sqlite-store.js';
+import { DEFAULT_IPC_MAC, ipcTraject } from '../builders/viewtron.js';
+import { CLI, spawnDaemon } from '../harness/daemon.js';
 import { openSse, openStalledSse, type SseClient } from './sse-client.js';
 
 /**
@@ -250,7 +253,63 @@ describe('status page SSE stream', () => {
   });
 });
 
+describe('status page SSE stream against the real daemon', () => {
+  it('traject posted fast through the ingest listener reaches the stream coalesced', async () => {
+    if (!existsSync(CLI)) {
+      if (process.env.CI === 'true') throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+      console.warn(`SKIPPED real-daemon stream test: ${CLI} is missing (run \`npm run build\`)`);
+      return;
+    }
+    const d = await spawnDaemon({
+      config: {
+        cameras: [{ id: 'gate', mac: DEFAULT_IPC_MAC }],
+        zones: [{ id: 'drive', camera: 'gate' }],
+      },
+    });
+    cleanups.push(async () => void (await d.stop('SIGKILL')));
+    const c = await openSse(`${d.adminUrl}/api/stream`);
+    cleanups.push(() => c.close());
+    const snap = await c.waitFor((m) => m.event === 'snapshot');
+    const throttle = snap.data.throttle_ms as number;
+    expect(throttle).toBe(200);
+    // 150 posts back to back on one keep-alive connection: far above 7 Hz
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const t0 = Date.now();
+    for (let i = 1; i <= 150; i++) {
+      const xml = ipcTraject({ targets: [{ id: 9, cls: 'person', rect: [i * 10, 2000, i * 10 + 800, 9000] }] });
+      await new Promise<void>((ok, fail) => {
+        const req = httpRequest(`${d.ingestUrl}/API`, { method: 'POST', agent, headers: { 'content-type': 'application/xml' } }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? ok() : fail(new Error(`ingest answered ${res.statusCode}`))));
+        });
+        req.on('error', fail);
+        req.end(xml);
+      });
+    }
+    const elapsed = Date.now() - t0;
+    agent.destroy();
+    // the last frame always arrives (coalescing keeps the latest)
+    await c.waitFor((m) => m.event === 'traject' && m.data.targets[0]?.box[0] === 1500, 3000);
+    const frames = c.messages.filter((m) => m.event === 'traject' && m.data.camera === 'gate');
+    expect(frames.length).toBeLessThanOrEqual(Math.floor(elapsed / throttle) + 2);
+    expect(frames.length).toBeLessThan(150);
+    for (let i = 1; i < frames.length; i++) expect(frames[i]!.data.t - frames[i - 1]!.data.t).toBeGreaterThanOrEqual(throttle - 1);
+    const st = await c.waitFor((m) => m.event === 'state' && m.data.state.zones[0]?.presence === true, 3000);
+    expect(st.data.state.zones[0].id).toBe('drive');
+  });
+});
+
 describe('status page routes', () => {
+  it('refuses streams beyond maxClients with 503', async () => {
+    const r = await rig({ maxClients: 1 });
+    const a = await r.sse();
+    expect(a.status).toBe(200);
+    const b = await r.sse();
+    expect(b.status).toBe(503);
+    expect(b.headers['retry-after']).toBe('10');
+    expect(r.page.stats().clients).toBe(1);
+  });
+
   it('serves the page and its files without a token on loopback, and the API with the admin auth rules', async () => {
     const r = await rig();
     const page = await fetch(`${r.base}/`);

@@ -36,6 +36,8 @@ export interface StatusPageDeps {
   refreshMs?: number;
   /** per-client write backlog above which the client is dropped (default 1 MiB) */
   maxClientBufferBytes?: number;
+  /** concurrent stream clients (default 32) */
+  maxClients?: number;
   /** reconnect delay announced to clients (default 2 s) */
   retryMs?: number;
   assetsDir?: string;
@@ -91,6 +93,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     retryMs: deps.retryMs ?? 2000,
     maxClientBufferBytes: deps.maxClientBufferBytes ?? 1024 * 1024,
+    maxClients: deps.maxClients ?? 32,
     logger: log,
     now: () => deps.clock.now(),
     state: () => ({ state: deps.state(), ...extras() }),

@@ -26,6 +26,8 @@ export interface StreamHubOptions {
   /** client reconnect delay announced with `retry:` */
   retryMs: number;
   maxClientBufferBytes: number;
+  /** concurrent streams; more get 503 (each costs a socket and a backlog of up to maxClientBufferBytes) */
+  maxClients: number;
   logger: Logger;
   /** wall clock for message stamps */
   now: () => number;
@@ -79,6 +81,11 @@ export class StreamHub {
   accept(req: IncomingMessage, res: ServerResponse): void {
     if (this.closed) {
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"shutting down"}');
+      return;
+    }
+    if (this.clients.size >= this.o.maxClients) {
+      this.log.warn({ clients: this.clients.size }, 'status page stream refused: too many open streams');
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' }).end(`{"error":"too many open status page streams (max ${this.o.maxClients})"}`);
       return;
     }
     const client: Client = { id: this.nextId++, res };
