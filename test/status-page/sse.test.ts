@@ -148,6 +148,7 @@ describe('status page SSE stream', () => {
     expect(c.messages[0]!.event).toBe('snapshot');
     expect(c.retry).toBe(2000);
     expect(snap.data.throttle_ms).toBe(50);
+    expect(snap.data.heartbeat_ms).toBe(100);
     expect(snap.data.state.zones).toEqual([{ id: 'drive', presence: false, count: 0, since: null, source: 'traject' }]);
     expect(snap.data.state.outputs[0].id).toBe('light');
     // the latest stored alarm snapshot of the camera, found in the store on connect
@@ -322,6 +323,9 @@ describe('status page routes', () => {
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await js.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     expect((await fetch(`${r.base}/status-page/nope.js`)).status).toBe(404);
+    // HEAD on the stream answers and does not hold a stream open
+    expect((await fetch(`${r.base}/api/stream`, { method: 'HEAD' })).status).toBe(200);
+    expect(r.page.stats().clients).toBe(0);
 
     const cfg = await fetch(`${r.base}/api/status-page/config`);
     expect(cfg.status).toBe(200);

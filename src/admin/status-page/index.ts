@@ -62,6 +62,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   const log = deps.logger.child({ component: 'status-page' });
   const throttleMs = deps.throttleMs ?? 200;
   const refreshMs = deps.refreshMs ?? 2000;
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const assets = loadAssets(deps.assetsDir ?? DEFAULT_ASSETS_DIR);
   const latestImage = new Map<string, LatestImage>();
   /** traject frames per camera since the last rate computation */
@@ -90,7 +91,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
 
   const hub = new StreamHub({
     throttleMs,
-    heartbeatMs: deps.heartbeatMs ?? 15_000,
+    heartbeatMs,
     retryMs: deps.retryMs ?? 2000,
     maxClientBufferBytes: deps.maxClientBufferBytes ?? 1024 * 1024,
     maxClients: deps.maxClients ?? 32,
@@ -99,6 +100,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
     state: () => ({ state: deps.state(), ...extras() }),
     snapshot: () => ({
       throttle_ms: throttleMs,
+      heartbeat_ms: heartbeatMs,
       state: deps.state(),
       ...extras(),
       frames: [...lastFrames.values()].filter((f) => deps.clock.now() - f.at < 2000),
@@ -221,7 +223,8 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       return true;
     }
     if (path === '/api/stream') {
-      hub.accept(req, res);
+      if (head) res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' }).end();
+      else hub.accept(req, res);
       return true;
     }
     // /images/<day>/<file>.jpg

@@ -375,7 +375,9 @@
     c.textContent = text || s;
   }
 
+  let heartbeatMs = 15000;
   function onMessage(type, data) {
+    if (type === 'snapshot' && data.heartbeat_ms) heartbeatMs = data.heartbeat_ms;
     if (type === 'snapshot' || type === 'state') {
       state = data.state;
       extras = { rates: data.rates || {}, images: data.images || {} };
@@ -393,7 +395,6 @@
     for (;;) {
       const ctl = new AbortController();
       let lastData = Date.now();
-      let heartbeatMs = 15000;
       // a VPN that silently drops packets never closes the connection: watch for heartbeats
       const watchdog = setInterval(() => {
         if (Date.now() - lastData > 3 * heartbeatMs) ctl.abort();
