@@ -145,8 +145,8 @@ export class Pipeline {
     if (stored.length) this.d.bus.emit('committed', stored);
     // Presence fallback and event rules see each event once (a repeated post does not re-pulse).
     for (const ev of stored) {
-      if (ev.type === 'alarm.status') this.apply(this.d.core.alarmStatus(cam, ev.data.active === true, req.receivedAt));
-      else this.apply(this.d.core.event(ev, req.receivedAt));
+      // alarm.status events carry data.field: the core keeps each status field apart (motion off ≠ perimeter off).
+      this.apply(this.d.core.event(ev, req.receivedAt));
     }
     metrics.ingestPosts.inc({ kind, result: dupes && !stored.length ? 'duplicate' : 'ok' });
     metrics.ingestDuration.observe({ kind }, (performance.now() - t0) / 1000);
@@ -194,10 +194,11 @@ export class Pipeline {
   }
 
   private camera(device: DeviceIdentity, req: IngestRequest): string {
-    const key = `${device.mac ?? ''}|${device.serial ?? ''}|${device.name ?? ''}|${device.channel ?? ''}`;
+    const key = `${device.mac ?? ''}|${device.serial ?? ''}|${device.name ?? ''}|${device.channel ?? ''}|${device.mac || device.serial || device.name ? '' : req.remote}`;
     let id = this.cameraCache.get(key);
     if (id) return id;
-    const r = resolveCamera(device, this.d.config.cameras);
+    // E1 alarm posts carry no identity: the source address then names the camera (cameras[].host, else cam-ip-<addr>).
+    const r = resolveCamera(device, this.d.config.cameras, req.remote);
     id = r.id;
     if (!r.known && !this.warnedUnknown.has(id)) {
       this.warnedUnknown.add(id);

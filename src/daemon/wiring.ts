@@ -52,7 +52,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   );
   const imageStore = new ImageStore({ ...config.storage.images, dir: join(dataDir, config.storage.images_dir) }, { logger, clock });
   const images = new ImageWriter(imageStore, { logger, metrics, now: () => clock.now() });
-  const core = createSiteCore(config);
+  const core = createSiteCore(config, clock.now());
   const availability = new CameraAvailability(config.cameras, { clockSkewThresholdS: config.ingest.clock_skew_threshold_s });
   const outputs = new OutputBank(config.outputs, { logger, clock, bus, metrics });
   const pipeline = new Pipeline({ config, store, images, core, availability, outputs, bus, metrics, logger, clock });

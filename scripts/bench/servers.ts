@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO, spawnDaemon, type DaemonHandle } from '../../test/harness/daemon.js';
+
+export interface Target {
+  name: string;
+  url: string;
+  stop(): Promise<void>;
+  pid: number;
+}
+
+export async function startBaseline(mode: 'parse' | 'noparse'): Promise<Target> {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'scripts/bench/baseline-server.mjs'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (c) => reject(new Error(`baseline exited ${c}`)));
+  });
+  return {
+    name: `baseline node:http ${mode === 'parse' ? '+ fast-xml-parser' : '(no parsing)'}`,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export async function startCamrelay(config: Record<string, unknown> = {}, name = 'camrelay'): Promise<Target & { daemon: DaemonHandle }> {
+  const daemon = await spawnDaemon({ config: { log: { level: 'info' }, ...config } });
+  return {
+    name,
+    url: daemon.ingestUrl,
+    pid: daemon.child.pid!,
+    daemon,
+    stop: async () => {
+      await daemon.stop();
+    },
+  };
+}
