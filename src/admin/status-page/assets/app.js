@@ -122,29 +122,36 @@
     for (const t of f.targets) {
       const id = String(t.id);
       seen.add(id);
-      let r = c.targets.get(id);
-      if (!r) {
-        r = svg('rect', { class: 'target ' + t.cls, 'data-target': id, 'data-cls': t.cls });
+      let g = c.targets.get(id);
+      if (!g) {
+        g = svg('g', { class: 'tg' });
+        const r = svg('rect', { class: 'target ' + t.cls, 'data-target': id, 'data-cls': t.cls });
         const title = svg('title');
         title.textContent = t.cls + ' #' + id;
         r.append(title);
-        c.targetsG.append(r);
-        c.targets.set(id, r);
+        const label = svg('text', { class: 'target-label ' + t.cls });
+        label.textContent = t.cls;
+        g.append(r, label);
+        c.targetsG.append(g);
+        c.targets.set(id, g);
       }
       const [x1, y1, x2, y2] = t.box;
+      const r = g.firstChild;
       r.setAttribute('x', Math.min(x1, x2));
       r.setAttribute('y', Math.min(y1, y2));
       r.setAttribute('width', Math.abs(x2 - x1));
       r.setAttribute('height', Math.abs(y2 - y1));
+      g.lastChild.setAttribute('x', Math.min(x1, x2));
+      g.lastChild.setAttribute('y', Math.max(Math.min(y1, y2) - 120, 350));
     }
-    for (const [id, r] of c.targets) if (!seen.has(id)) { r.remove(); c.targets.delete(id); }
+    for (const [id, g] of c.targets) if (!seen.has(id)) { g.remove(); c.targets.delete(id); }
   }
 
   // Cameras stop posting traject when nothing moves: boxes older than 2 s are stale.
   setInterval(() => {
     for (const c of cams.values())
       if (c.targets.size && Date.now() - c.lastFrame > 2000) {
-        for (const r of c.targets.values()) r.remove();
+        for (const g of c.targets.values()) g.remove();
         c.targets.clear();
       }
   }, 500);
