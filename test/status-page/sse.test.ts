@@ -301,6 +301,15 @@ describe('status page SSE stream against the real daemon', () => {
 });
 
 describe('status page routes', () => {
+  it('a build without the page files still serves the API; / says what is missing', async () => {
+    const r = await rig({ assetsDir: join(dir, 'no-such-assets') });
+    const res = await fetch(`${r.base}/`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/copy-assets/);
+    const c = await r.sse();
+    expect((await c.waitFor((m) => m.event === 'snapshot')).data.state.site.id).toBe('sp');
+  });
+
   it('refuses streams beyond maxClients with 503', async () => {
     const r = await rig({ maxClients: 1 });
     const a = await r.sse();

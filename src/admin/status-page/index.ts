@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import type { EventStore } from '../../storage/types.js';
 import type { DaemonStateView, ExtraRoutes } from '../context.js';
 import { sendJson } from '../server.js';
-import { DEFAULT_ASSETS_DIR, loadAssets, resolveImage, sendAsset, sendImage } from './files.js';
+import { DEFAULT_ASSETS_DIR, loadAssets, resolveImage, sendAsset, sendImage, type Asset } from './files.js';
 import { StreamHub, type TrajectFrame } from './stream.js';
 
 /**
@@ -63,7 +63,14 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   const throttleMs = deps.throttleMs ?? 200;
   const refreshMs = deps.refreshMs ?? 2000;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
-  const assets = loadAssets(deps.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const assetsDir = deps.assetsDir ?? DEFAULT_ASSETS_DIR;
+  let assets = new Map<string, Asset>();
+  try {
+    assets = loadAssets(assetsDir);
+  } catch (e) {
+    // A build without scripts/copy-assets.mjs must not keep the daemon from starting: the API still works.
+    log.warn({ err: (e as Error).message, dir: assetsDir }, 'status page files missing (run `npm run build`): / answers 503');
+  }
   const latestImage = new Map<string, LatestImage>();
   /** traject frames per camera since the last rate computation */
   const frameCounts = new Map<string, number>();
@@ -209,7 +216,9 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       return true;
     }
     if (path === '/' || path === '/index.html') {
-      sendAsset(res, assets.get('index.html')!, head);
+      const index = assets.get('index.html');
+      if (index) sendAsset(res, index, head);
+      else sendJson(res, 503, { error: 'status page files are missing from this build (scripts/copy-assets.mjs)' });
       return true;
     }
     if (path.startsWith('/status-page/')) {
@@ -242,7 +251,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
 
   return {
     routes,
-    isPublicPath: (p) => p === '/' || p === '/index.html' || (p.startsWith('/status-page/') && assets.has(p.slice('/status-page/'.length))),
+    isPublicPath: (p) => ((p === '/' || p === '/index.html') && assets.has('index.html')) || (p.startsWith('/status-page/') && assets.has(p.slice('/status-page/'.length))),
     stats: () => ({ clients: hub.clientCount, dropped: hub.dropped }),
     close() {
       hub.close();
