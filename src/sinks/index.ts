@@ -13,6 +13,9 @@ export type { WebhookSinkDeps } from './webhook.js';
 export { verifyStandardWebhook, signHeaders, signV1 } from './signing.js';
 export type { Sink, SinkStatus } from './types.js';
 
+/** how often idle sinks re-read their queue (replays from the CLI) */
+const SINK_POLL_MS = 5000;
+
 export interface SinkDeps {
   store: EventStore;
   logger: Logger;
@@ -59,16 +62,27 @@ export function createSinks(config: Config, deps: SinkDeps): Sinks {
   );
   const all: Sink[] = [...(mqtt ? [mqtt] : []), ...webhooks];
   for (const s of all) deps.store.registerSink(s.name);
+  const notify = () => all.forEach((s) => s.notify());
+  // Sinks wake on 'committed'; this slow poll also picks up queue changes made by another
+  // process (`camrelay queue replay` from the CLI) while no new event arrives. Cheap: one
+  // pending() read per idle sink, and a sink waiting on a retry timer ignores it.
+  let poll: NodeJS.Timeout | null = null;
   return {
     all,
     mqtt,
     webhooks,
-    notify: () => all.forEach((s) => s.notify()),
+    notify,
     // each start() resolves at once; an unreachable uplink never blocks the daemon
     start: async () => {
       await Promise.all(all.map((s) => s.start()));
+      if (!poll && all.length) {
+        poll = setInterval(notify, SINK_POLL_MS);
+        poll.unref();
+      }
     },
     stop: async () => {
+      if (poll) clearInterval(poll);
+      poll = null;
       await Promise.allSettled(all.map((s) => s.stop()));
     },
     status: () => all.map((s) => s.status()),

@@ -19,6 +19,7 @@ let rx: Receiver;
 let d: DaemonHandle;
 /** what the receiver answered, per request index */
 const answered: number[] = [];
+let accept = false;
 
 const eventNo = (body: Buffer) => Number((JSON.parse(body.toString()) as { data: { event_id: string } }).data.event_id);
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
     if (i === 0) r = { status: 500 };
     else if (i === 1) r = { status: 429, headers: { 'retry-after': '1' } };
     else if (i === 2) r = { hang: true };
-    else if (eventNo(req.body) === POISON) r = { status: 400, body: 'we do not want this one' };
+    else if (eventNo(req.body) === POISON && !accept) r = { status: 400, body: 'we do not want this one' };
     else r = { status: 200 };
     answered[i] = r.hang ? 0 : (r.status ?? 200);
     return r;
@@ -109,5 +110,61 @@ describe('webhook storm (real daemon, real HTTP receiver)', () => {
     const dead = JSON.parse(cli.stdout) as { sink: string; reason: string; event: { id: string; data: { event_id: string } } }[];
     expect(dead.map((x) => [x.sink, Number(x.event.data.event_id)])).toEqual([['webhook:hook', POISON]]);
     expect(dead[0]!.reason).toMatch(/400/);
+
+    // the receiver is fixed; `camrelay queue replay` puts the dead letter back and the running daemon sends it
+    accept = true;
+    const replay = await runCli(['queue', 'replay', '--sink', 'webhook:hook', '--config', d.configFile]);
+    expect(replay.code, replay.stderr).toBe(0);
+    const seen = rx.requests.length;
+    await rx.waitFor(seen + 1, 10_000);
+    expect(eventNo(rx.requests[seen]!.body)).toBe(POISON);
+    expect(answered[seen]).toBe(200);
+    await expect.poll(async () => (await sinkView(d, 'webhook:hook')).dead_letters, { timeout: 5000 }).toBe(0);
+  }, 60_000);
+});
+
+describe('410 Gone and independent endpoints (real daemon, two receivers)', () => {
+  it('410 disables only that endpoint, its events stay queued and are delivered after a restart; the other endpoint gets everything meanwhile', async () => {
+    let gone = true;
+    const a = await startReceiver(() => (gone ? { status: 410 } : { status: 200 }));
+    const b = await startReceiver(() => ({ status: 200 }));
+    const config = {
+      cameras: [{ id: 'yard', mac: '58:5b:69:00:00:02' }],
+      webhooks: [
+        { id: 'a', url: `${a.url}/a`, filter: { types: ['alarm.*'] }, retry_schedule_s: [0, 0.2] },
+        { id: 'b', url: `${b.url}/b`, filter: { types: ['alarm.*'] }, retry_schedule_s: [0, 0.2] },
+      ],
+    };
+    let d2 = await spawnDaemon({ config });
+    try {
+      const c = new KeepAliveConnection(d2.ingestPort);
+      for (let n = 1; n <= 5; n++) {
+        expect((await c.post(ipcAlarm({ smartType: 'PEA', style: 'E2', mac: '58:5b:69:00:00:02', eventId: n, currentTimeUs: String(1774792701000000 + n * 1000) }))).status).toBe(200);
+      }
+      c.close();
+      await b.waitFor(5, 10_000);
+      expect(b.requests.map((r) => eventNo(r.body))).toEqual([1, 2, 3, 4, 5]);
+      await d2.waitForLog((l) => /410 Gone: endpoint disabled/.test(l.msg), 5000);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(a.requests.length).toBe(1); // never called again
+      const va = await sinkView(d2, 'webhook:a');
+      expect(va.depth).toBe(5);
+      expect(va.dead_letters).toBe(0);
+      expect(va.last_error).toMatch(/410/);
+      expect((await sinkView(d2, 'webhook:b')).depth).toBe(0);
+
+      // the operator fixes the endpoint and restarts: the queued events go out, in order
+      gone = false;
+      await d2.stop('SIGTERM');
+      d2 = await spawnDaemon({ config, dir: d2.dir });
+      await a.waitFor(6, 10_000);
+      expect(a.requests.slice(1).map((r) => eventNo(r.body))).toEqual([1, 2, 3, 4, 5]);
+      await expect.poll(async () => (await sinkView(d2, 'webhook:a')).depth, { timeout: 5000 }).toBe(0);
+      expect(b.requests.length).toBe(5); // nothing re-sent to the endpoint that had them
+    } finally {
+      await d2.stop('SIGKILL');
+      await a.close();
+      await b.close();
+    }
   }, 60_000);
 });
