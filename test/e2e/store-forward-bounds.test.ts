@@ -49,7 +49,10 @@ describe('storage.max_db_mb (real daemon, two webhook sinks)', () => {
       ],
     };
     let d = await spawnDaemon({ config });
-    cleanups.push(() => d.stop('SIGKILL').then(() => undefined));
+    cleanups.push(async () => {
+      await d.stop('SIGKILL');
+      rmSync(d.dir, { recursive: true, force: true });
+    });
 
     // phase 1: 600 alarms reach both endpoints (fully delivered)
     expect((await postAlarms(d, 0, 600)).every((s) => s === 200)).toBe(true);

@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { parse } from 'yaml';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDaemon, type DaemonHandle } from '../harness/daemon.js';
@@ -64,6 +66,7 @@ afterAll(async () => {
   await d?.stop('SIGKILL');
   await mq?.close();
   await sb?.stop();
+  if (d) rmSync(d.dir, { recursive: true, force: true });
 });
 
 describe('MQTT retained state and Home Assistant discovery (real daemon, mosquitto, GPIO sandbox)', () => {
@@ -118,5 +121,21 @@ describe('MQTT retained state and Home Assistant discovery (real daemon, mosquit
     expect(JSON.parse(on.get(`${P}/outputs/flood/state`)!).mode).not.toBe('auto');
     await publish(`${P}/outputs/flood/set`, 'AUTO');
     await sb.waitFor(() => sb.rawLevel(FLOOD) === 1, 3000); // nobody in the zone
+  });
+
+  it('MQTT 5: the retained ON is not even sent to the daemon (retain handling 2); live commands still work', async () => {
+    await d.stop('SIGTERM');
+    const cfg = parse(readFileSync(d.configFile, 'utf8')) as Record<string, unknown>;
+    await publish(`${P}/outputs/flood/set`, 'ON', true); // still (again) retained on the broker
+    d = await spawnDaemon({ dir: d.dir, spawnFn: (c, a, o) => sb.spawn(c, a, o), config: { ...cfg, mqtt: { url: mq.url, protocol_version: 5 } } });
+    await expect.poll(async () => (await sinkView(d, 'mqtt')).connected, { timeout: 10_000 }).toBe(true);
+    const since = sb.writes().length;
+    await sleep(500);
+    expect(sb.writes().slice(since).filter((w) => w.gpio === FLOOD && w.raw === 0)).toEqual([]);
+    expect(d.logs.some((l) => l.msg === 'ignored retained output command')).toBe(false);
+    await publish(`${P}/outputs/flood/set`, '{"state":"ON","for_s":30}');
+    await sb.waitFor(() => sb.rawLevel(FLOOD) === 0, 3000);
+    await publish(`${P}/outputs/flood/set`, 'OFF');
+    await sb.waitFor(() => sb.rawLevel(FLOOD) === 1, 3000);
   });
 });

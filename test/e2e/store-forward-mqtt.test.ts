@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDaemon, type DaemonHandle } from '../harness/daemon.js';
 import { probeGpioSandbox, startGpioSandbox, type GpioSandbox } from '../harness/gpio-sandbox.js';
@@ -53,6 +54,7 @@ afterAll(async () => {
   await sub?.close();
   await mq?.close();
   await sb?.stop();
+  if (d) rmSync(d.dir, { recursive: true, force: true });
 });
 
 describe('broker outage (real daemon, real mosquitto, GPIO sandbox)', () => {

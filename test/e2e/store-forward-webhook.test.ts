@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDaemon, type DaemonHandle } from '../harness/daemon.js';
@@ -55,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await d?.stop('SIGKILL');
   await rx?.close();
+  if (d) rmSync(d.dir, { recursive: true, force: true });
 });
 
 describe('webhook storm (real daemon, real HTTP receiver)', () => {
@@ -165,6 +167,7 @@ describe('410 Gone and independent endpoints (real daemon, two receivers)', () =
       await d2.stop('SIGKILL');
       await a.close();
       await b.close();
+      rmSync(d2.dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
