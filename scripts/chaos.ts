@@ -47,6 +47,11 @@ export interface SinkTally {
   redeliveries: number;
   /** same id delivered with different bytes (must be 0) */
   changedBytes: number;
+  /**
+   * alarms b whose first delivery came before that of an alarm a which had been
+   * acknowledged (200 read) before b was even sent (must be 0: ordered per sink)
+   */
+  orderViolations: number;
 }
 
 export interface ChaosResult {
@@ -104,6 +109,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   let next = 0;
   const acked = new Set<number>();
+  /** when each post was sent and when its 200 was read (performance.now()) */
+  const sentAt = new Map<number, number>();
+  const ackedAt = new Map<number, number>();
   let unanswered = 0;
   let refused = 0;
   let dir: string | undefined;
@@ -120,8 +128,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           while (!stop) {
             const n = next++;
             try {
+              sentAt.set(n, performance.now());
               const r = await c.post(ipcAlarm({ smartType: 'PEA', style: 'E2', mac: MAC, eventId: n, currentTimeUs: String(BASE_US + n * 1000) }));
-              if (r.status === 200) acked.add(n);
+              if (r.status === 200) {
+                acked.add(n);
+                ackedAt.set(n, performance.now());
+              }
               else refused++;
             } catch {
               unanswered++; // the kill cut this post: it may or may not have been stored
@@ -156,13 +168,37 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     await d.stop('SIGTERM');
 
+    // happens-before order check in O(n log n): acked alarms sorted by ack time with a running
+    // max of their first-arrival position; every alarm b must arrive after all alarms acked before b was sent
+    const byAck = [...ackedAt.entries()].sort((x, y) => x[1] - y[1]);
+    const orderViolations = (firstPos: Map<number, number>): number => {
+      const prefixMax: number[] = [];
+      let mx = -1;
+      for (const [n] of byAck) prefixMax.push((mx = Math.max(mx, firstPos.get(n) ?? -1)));
+      let bad = 0;
+      for (const [b, pos] of firstPos) {
+        const t = sentAt.get(b);
+        if (t === undefined) continue;
+        let lo = 0;
+        let hi = byAck.length; // count of acks strictly before t
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (byAck[mid]![1] < t) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo > 0 && prefixMax[lo - 1]! > pos) bad++;
+      }
+      return bad;
+    };
     const tally = (bodies: string[]): SinkTally & { idOf: Map<number, string> } => {
       const byId = new Map<string, string>();
       const idOf = new Map<number, string>();
       let redeliveries = 0;
       let changedBytes = 0;
+      const firstPos = new Map<number, number>();
       for (const b of bodies) {
         const e = JSON.parse(b) as { id: string; data: { event_id: string } };
+        if (!firstPos.has(Number(e.data.event_id))) firstPos.set(Number(e.data.event_id), firstPos.size);
         const prev = byId.get(e.id);
         if (prev !== undefined) {
           redeliveries++;
@@ -170,7 +206,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         } else byId.set(e.id, b);
         idOf.set(Number(e.data.event_id), e.id);
       }
-      return { distinct: idOf.size, missing: want.filter((n) => !idOf.has(n)).sort((a, b) => a - b), redeliveries, changedBytes, idOf };
+      return {
+        distinct: idOf.size,
+        missing: want.filter((n) => !idOf.has(n)).sort((a, b) => a - b),
+        redeliveries,
+        changedBytes,
+        orderViolations: orderViolations(firstPos),
+        idOf,
+      };
     };
     const mqtt = tally(alarmPayloads());
     const webhook = tally(rx.requests.map((r) => r.body.toString()));
@@ -188,11 +231,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       mqtt: strip(mqtt),
       webhook: strip(webhook),
       idMismatch,
-      ok: mqtt.missing.length === 0 && webhook.missing.length === 0 && mqtt.changedBytes === 0 && webhook.changedBytes === 0 && idMismatch === 0,
+      ok:
+        mqtt.missing.length === 0 &&
+        webhook.missing.length === 0 &&
+        mqtt.changedBytes === 0 &&
+        webhook.changedBytes === 0 &&
+        mqtt.orderViolations === 0 &&
+        webhook.orderViolations === 0 &&
+        idMismatch === 0,
     };
     log(
       `chaos ${result.ok ? 'PASSED' : 'FAILED'}: ${result.acked} acked of ${result.posted} posted (${unanswered} cut by a kill, ${refused} refused); ` +
-        `mqtt missing ${mqtt.missing.length}, redeliveries ${mqtt.redeliveries}; webhook missing ${webhook.missing.length}, redeliveries ${webhook.redeliveries}; seed ${seed}`,
+        `mqtt missing ${mqtt.missing.length}, redeliveries ${mqtt.redeliveries}, order violations ${mqtt.orderViolations}; webhook missing ${webhook.missing.length}, redeliveries ${webhook.redeliveries}, order violations ${webhook.orderViolations}; seed ${seed}`,
     );
     return result;
   } finally {
