@@ -17,6 +17,7 @@ import {
 import { DatabaseTooNew, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openAdminDb, openWriterDb } from './open-db.js';
 import { enforceSize, expireBefore, releaseFreePages, usedBytes } from './bounds.js';
+import { CommitWorker, type CommitResult, type CommitRow } from './commit-worker.js';
 
 export type StoreConfig = StorageConfig & { quarantine_max_rows?: number };
 
@@ -39,7 +40,7 @@ export interface MaintainReport {
 }
 
 export interface StoreCounters {
-  /** group-commit transactions committed by append() */
+  /** group-commit transactions started by append() (counted when handed to the commit thread; a failed one is taken back) */
   group_commits: number;
   /** events newly stored by append() */
   appended: number;
@@ -57,6 +58,12 @@ interface PendingAppend {
   events: CamEvent[];
   resolve: (v: StoredEvent[]) => void;
   reject: (e: unknown) => void;
+}
+
+interface SentGroup {
+  batch: PendingAppend[];
+  rows: CommitRow[];
+  now: number;
 }
 
 interface EventRow {
@@ -93,6 +100,11 @@ export class SqliteStore implements EventStore {
   private sinkCache: string[] = [];
   private readonly counters: StoreCounters = { group_commits: 0, appended: 0, deduped: 0 };
   private closed = false;
+  /** close() in progress: flush() hands the queue over even while a commit is running */
+  private closing = false;
+  /** writer mode: the thread that runs group commits (null: admin mode, or it could not start: commits run here) */
+  private worker: CommitWorker | null = null;
+  private readonly sent = new Map<number, SentGroup>();
   private s!: ReturnType<typeof prepare>;
   private appendTx!: (batch: PendingAppend[], now: number) => StoredEvent[][];
 
@@ -139,7 +151,26 @@ export class SqliteStore implements EventStore {
     this.sinkCache = this.s.sinkNames.all() as string[];
     this.writable = true;
     this.lastError = null;
+    if (this.mode === 'writer') {
+      // Only the commit thread checkpoints automatically: a checkpoint fsyncs the database file, which must not happen on the event loop.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.startWorker();
+    }
     return true;
+  }
+
+  private startWorker(): void {
+    this.worker?.closeSync();
+    this.worker = null;
+    try {
+      this.worker = new CommitWorker(
+        { file: this.file, durability: this.cfg.durability, busyTimeoutMs: BUSY_TIMEOUT_MS, walLimitBytes: this.cfg.wal_checkpoint_mb * MB },
+        (r) => this.onCommitResult(r),
+        (e) => this.onWorkerCrash(e),
+      );
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not start the commit thread: group commits run on the main thread');
+    }
   }
 
   // ---- append (group commit) ------------------------------------------------
@@ -159,28 +190,109 @@ export class SqliteStore implements EventStore {
     });
   }
 
-  /** Commits everything queued now, in one transaction. */
+  /**
+   * Hands everything queued to the commit thread as one transaction. While a
+   * commit is running the queue keeps growing and goes as the next group when
+   * that commit reports (group commit across the fsync, not just the window).
+   */
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       clearImmediate(this.timer as unknown as NodeJS.Immediate);
       this.timer = null;
     }
+    if (!this.queue.length) return;
+    if (this.worker?.busy && !this.closing) return;
     const batch = this.queue;
-    if (!batch.length) return;
     this.queue = [];
     this.queuedEvents = 0;
+    if (!this.db) return this.failBatch(batch, new StorageUnavailable(this.lastError ?? 'storage is not open'));
+    if (this.mode === 'writer' && !this.worker?.alive && !this.closing) this.startWorker();
+    if (!this.worker?.alive) return this.commitHere(batch);
+    const now = this.deps.clock.now();
+    let rows: CommitRow[];
     try {
-      if (!this.db) throw new StorageUnavailable(this.lastError ?? 'storage is not open');
+      rows = batch.flatMap((p) => p.events.map((ev) => this.toRow(ev, now)));
+    } catch (e) {
+      return this.failBatch(batch, e);
+    }
+    const id = this.worker.commit(rows, this.sinkCache, now);
+    this.counters.group_commits++;
+    this.sent.set(id, { batch, rows, now });
+  }
+
+  private toRow(ev: CamEvent, now: number): CommitRow {
+    const t = Date.parse(ev.time);
+    return { id: ev.id, type: ev.type, camera: ev.camera, time_ms: Number.isFinite(t) ? t : now, event: JSON.stringify(ev), body: serializeEvent(ev, this.deps.site) };
+  }
+
+  private onCommitResult(r: CommitResult): void {
+    const g = this.sent.get(r.id);
+    if (!g) return;
+    this.sent.delete(r.id);
+    if (r.ok) {
+      this.markWritable();
+      let k = 0;
+      const results = g.batch.map((p) => {
+        const out: StoredEvent[] = [];
+        for (const event of p.events) {
+          const seq = r.seqs[k];
+          const body = g.rows[k]!.body;
+          k++;
+          if (seq === null || seq === undefined) {
+            this.counters.deduped++;
+            continue;
+          }
+          this.counters.appended++;
+          out.push({ seq, event, body, stored_at: g.now });
+        }
+        return out;
+      });
+      this.releaseIds(g.batch);
+      g.batch.forEach((p, i) => p.resolve(results[i]!));
+    } else {
+      this.counters.group_commits--;
+      const e = Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
+      this.failBatch(g.batch, e);
+    }
+    if (this.queue.length && !this.closed) this.flush();
+  }
+
+  private onWorkerCrash(e: Error): void {
+    this.log.error({ err: e.message }, 'the commit thread failed: its pending appends are rejected; the next append starts a new one');
+    this.worker = null;
+    this.failSent(new StorageUnavailable(`commit thread failed: ${e.message}`));
+    if (this.queue.length && !this.closed) this.flush();
+  }
+
+  private failSent(err: unknown): void {
+    for (const g of this.sent.values()) {
+      this.counters.group_commits--;
+      this.failBatch(g.batch, err);
+    }
+    this.sent.clear();
+  }
+
+  private failBatch(batch: PendingAppend[], e: unknown): void {
+    const err = this.toUnavailable(e);
+    this.releaseIds(batch);
+    for (const p of batch) p.reject(err);
+  }
+
+  private releaseIds(batch: PendingAppend[]): void {
+    for (const p of batch) for (const ev of p.events) this.inflightIds.delete(ev.id);
+  }
+
+  /** The synchronous group commit (admin connection, or no commit thread). */
+  private commitHere(batch: PendingAppend[]): void {
+    try {
       const results = this.appendTx(batch, this.deps.clock.now());
       this.counters.group_commits++;
       this.markWritable();
+      this.releaseIds(batch);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (e) {
-      const err = this.toUnavailable(e);
-      for (const p of batch) p.reject(err);
-    } finally {
-      for (const p of batch) for (const ev of p.events) this.inflightIds.delete(ev.id);
+      this.failBatch(batch, e);
     }
   }
 
@@ -423,8 +535,13 @@ export class SqliteStore implements EventStore {
 
   close(): void {
     if (this.closed) return;
+    this.closing = true;
     this.flush();
     this.closed = true;
+    // waits (Atomics.wait) until the commit thread has committed what it was given: close() stays synchronous
+    this.worker?.closeSync();
+    this.worker = null;
+    if (this.sent.size) this.failSent(new StorageUnavailable('storage closed before the commit thread answered'));
     try {
       this.db?.close();
     } finally {
