@@ -50,38 +50,46 @@ outputs to their safe state, close the database); a second signal forces exit.`,
     process.on('unhandledRejection', fatal('unhandled promise rejection'));
 
     const daemon = await buildDaemon(loaded, { logger, clock: systemClock, env: io.env });
-    try {
-      await daemon.start();
-    } catch (e) {
-      log.fatal({ err: e }, `start-up failed: ${(e as Error).message}`);
-      return 1;
-    }
 
-    return await new Promise<number>((resolve) => {
-      let stopping = false;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (stopping) {
-          log.warn({ signal: sig }, 'second signal: forcing exit');
-          process.exit(130);
-        }
-        stopping = true;
-        log.info({ signal: sig }, `${sig} received: stopping`);
-        daemon.stop(sig).then(
+    // Signal handlers go in before start: a SIGTERM during start-up still stops gracefully.
+    let stopping = false;
+    let startDone: Promise<unknown> = Promise.resolve();
+    let resolveExit: (code: number) => void = () => undefined;
+    const exit = new Promise<number>((r) => (resolveExit = r));
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal: sig }, 'second signal: forcing exit');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ signal: sig }, `${sig} received: stopping`);
+      startDone
+        .catch(() => undefined)
+        .then(() => daemon.stop(sig))
+        .then(
           () => {
             log.info('stopped cleanly');
             // Safety net: if a stray handle keeps the loop alive, exit anyway (unref: it never delays a clean exit).
             setTimeout(() => process.exit(0), 1500).unref();
-            resolve(0);
+            resolveExit(0);
           },
           (e: unknown) => {
             log.error({ err: e }, 'stop failed');
-            resolve(1);
+            resolveExit(1);
           },
         );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    startDone = daemon.start();
+    try {
+      await startDone;
+    } catch (e) {
+      log.fatal({ err: e }, `start-up failed: ${(e as Error).message}`);
+      return 1;
+    }
+    return await exit;
   },
 };
 export default command;
