@@ -67,6 +67,9 @@ export class ImageStore {
     const dir = join(this.root, day);
     const abs = join(dir, name);
     const sha256 = createHash('sha256').update(data).digest('hex');
+    // The first index scan deletes stray .tmp- files (left by a crash): it must finish before ours exist,
+    // or concurrent first saves lose their tmp file (ENOENT on utimes, seen in the soak).
+    const index = await this.loadIndex();
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `${TMP_PREFIX}${randomBytes(6).toString('hex')}-${name}`);
     try {
@@ -78,7 +81,6 @@ export class ImageStore {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw e;
     }
-    const index = await this.loadIndex();
     index.set(file, { bytes: data.length, at: now });
     return { file, bytes: data.length, sha256 };
   }
