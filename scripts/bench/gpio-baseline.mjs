@@ -2,13 +2,15 @@
 // post with fast-xml-parser and writes the relay's sysfs value file directly when the
 // camera's presence changes. Cameras are told apart by their MAC's last byte.
 import { createServer } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
 
 const first = Number(process.argv[2]);
 const count = Number(process.argv[3]);
 for (let i = 0; i < count; i++) {
   writeFileSync('/sys/class/gpio/export', String(first + i));
+  // the kernel (here: the fake one) creates gpioN/ shortly after the export write
+  for (let t = 0; t < 200 && !existsSync(`/sys/class/gpio/gpio${first + i}/direction`); t++) await new Promise((r) => setTimeout(r, 10));
   writeFileSync(`/sys/class/gpio/gpio${first + i}/direction`, 'high'); // active-low relay, off
 }
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false });
@@ -20,7 +22,8 @@ const server = createServer({ keepAlive: true }, (req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const doc = parser.parse(Buffer.concat(chunks).toString('utf8'));
-    const cam = parseInt(String(doc.config?.mac ?? '').split(':').pop(), 16);
+    const macNode = doc.config?.mac;
+    const cam = parseInt(String(macNode?.['#text'] ?? macNode ?? '').split(':').pop(), 16);
     if (cam < count && doc.config?.traject?.item) {
       // Cameras stop posting when the scene is empty: off after 300 ms of silence.
       if (!on.get(cam)) {

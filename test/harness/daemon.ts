@@ -1,10 +1,16 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
+
+// Folders this process created are removed when it exits (a restart test reuses one within the process).
+const created = new Set<string>();
+process.once('exit', () => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
 export const CLI = join(REPO, 'dist', 'cli.js');
 
 export interface LogLine {
@@ -51,6 +57,7 @@ export interface SpawnDaemonOptions {
 export async function spawnDaemon(opts: SpawnDaemonOptions = {}): Promise<DaemonHandle> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does it in pretest)`);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'camrelay-e2e-'));
+  if (!opts.dir) created.add(dir);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const user = opts.config ?? {};
