@@ -31,6 +31,13 @@ const TARGET_RSS_MB = 100;
 const TARGET_GROWTH = 0.1;
 const TARGET_LAG_MS = 20;
 const SCRAPE_EVERY_MS = 10_000;
+// The daemon's lag gauges come from monitorEventLoopDelay({ resolution: 10 }) (src/core/metrics.ts),
+// whose histogram records the time between its 10 ms timer ticks, i.e. interval + delay: an idle
+// process reads p99 ~10.9 ms. The check compares the delay beyond that interval with the target.
+// Set to 0 once the gauge itself subtracts the resolution.
+const LAG_SAMPLING_INTERVAL_MS = Number(process.env.SOAK_LAG_INTERVAL_MS ?? 10);
+// Node flags of the daemon: the same as ExecStart in systemd/camrelay.service, so RSS is measured as deployed.
+const NODE_FLAGS = (process.env.SOAK_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 
 if (!(minutes > 0) || !(cameras >= 1)) {
   console.error('SOAK_MINUTES must be > 0 and SOAK_CAMERAS >= 1');
@@ -83,7 +90,7 @@ writeFileSync(
 
 const env = { ...process.env };
 delete env.NOTIFY_SOCKET;
-const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'run', '--config', configFile], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 const tail = [];
 let stderr = '';
 let partial = '';
@@ -148,7 +155,7 @@ if (!ingestPort || !adminPort) {
 }
 const pid = child.pid;
 console.log(
-  `soak: daemon pid ${pid}, ingest :${ingestPort}, admin :${adminPort}; ${cameras} cameras, walk, 7/s, jpeg alarms, ${minutes} min (seed ${seed}); data in ${dir}`,
+  `soak: node flags [${NODE_FLAGS.join(' ')}]; daemon pid ${pid}, ingest :${ingestPort}, admin :${adminPort}; ${cameras} cameras, walk, 7/s, jpeg alarms, ${minutes} min (seed ${seed}); data in ${dir}`,
 );
 
 // ---------------------------------------------------------------- sampling
@@ -279,7 +286,7 @@ const stop = await stopDaemon();
 // ---------------------------------------------------------------- report
 
 const mb = (b) => (b === undefined ? '?' : (b / 1048576).toFixed(1));
-const rows = [['sample', 't (s)', 'RSS /proc MB', 'RSS metric MB', 'heap used MB', 'lag p99 ms', 'open fds']];
+const rows = [['sample', 't (s)', 'RSS /proc MB', 'RSS metric MB', 'heap used MB', 'lag p99 ms (raw gauge)', 'open fds']];
 for (const s of samples) {
   rows.push([
     s.label,
@@ -320,12 +327,12 @@ if (rssOf(mid) !== undefined && rssOf(end) !== undefined) {
   check(`RSS growth < ${TARGET_GROWTH * 100}% (${mid.label} -> end)`, growth < TARGET_GROWTH, `${(growth * 100).toFixed(1)}%`);
 } else check(`RSS growth < ${TARGET_GROWTH * 100}%`, false, 'missing samples');
 // a window's gauge covers the time since the previous scrape: skip windows that include the warm-up
-const lagAfterWarmup = lagSeries.filter((l) => l.at >= startAtMs + SCRAPE_EVERY_MS).map((l) => l.ms);
+const lagAfterWarmup = lagSeries.filter((l) => l.at >= startAtMs + SCRAPE_EVERY_MS).map((l) => Math.max(0, l.ms - LAG_SAMPLING_INTERVAL_MS));
 if (lagAfterWarmup.length) {
   const sorted = [...lagAfterWarmup].sort((a, b) => a - b);
   const worst = sorted[sorted.length - 1];
   const median = sorted[Math.floor(sorted.length / 2)];
-  check(`event-loop lag p99 <= ${TARGET_LAG_MS} ms`, worst <= TARGET_LAG_MS, `worst ${SCRAPE_EVERY_MS / 1000}s-window p99 ${worst.toFixed(1)} ms, median ${median.toFixed(1)} ms over ${sorted.length} windows`);
+  check(`event-loop lag p99 <= ${TARGET_LAG_MS} ms`, worst <= TARGET_LAG_MS, `worst ${SCRAPE_EVERY_MS / 1000}s-window p99 ${worst.toFixed(1)} ms, median ${median.toFixed(1)} ms over ${sorted.length} windows (gauge minus its ${LAG_SAMPLING_INTERVAL_MS} ms sampling interval; raw worst ${(worst + LAG_SAMPLING_INTERVAL_MS).toFixed(1)} ms)`);
 } else check(`event-loop lag p99 <= ${TARGET_LAG_MS} ms`, false, 'no event-loop lag metric found in /metrics');
 check('posts accepted (>= 99.9%)', summary.sent > 0 && summary.ok / summary.sent >= 0.999, `${summary.ok}/${summary.sent}`);
 const fdStart = samples.find((s) => s.label === 'start')?.fds;
