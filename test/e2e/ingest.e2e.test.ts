@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnDaemon, type DaemonHandle } from '../harness/daemon.js';
+import { KeepAliveConnection } from '../harness/camera-client.js';
 import { ipcAlarm, ipcAlarmStatus, ipcKeepaliveXml, ipcTraject, nvrAlarm, nvrKeepalive } from '../builders/viewtron.js';
 
 const SUCCESS =
@@ -11,58 +11,6 @@ afterEach(async () => {
   for (const d of daemons) await d.stop('SIGKILL');
   daemons = [];
 });
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A camera-like client: one TCP connection, several posts in sequence, reading each answer. */
-class KeepAliveConnection {
-  private buf = Buffer.alloc(0);
-  private waiting: ((r: RawResponse) => void) | null = null;
-  private readonly sock;
-  constructor(port: number) {
-    this.sock = connect(port, '127.0.0.1');
-    this.sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.tryParse();
-    });
-  }
-  private tryParse(): void {
-    const s = this.buf.toString('latin1');
-    const end = s.indexOf('\r\n\r\n');
-    if (end < 0 || !this.waiting) return;
-    const lines = s.slice(0, end).split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-    }
-    const len = Number(headers['content-length'] ?? 0);
-    if (this.buf.length < end + 4 + len) return;
-    const body = this.buf.subarray(end + 4, end + 4 + len).toString();
-    this.buf = this.buf.subarray(end + 4 + len);
-    const w = this.waiting;
-    this.waiting = null;
-    w({ status: Number(lines[0]!.split(' ')[1]), headers, body });
-  }
-  post(body: string, path = '/API', requestTarget?: string): Promise<RawResponse> {
-    const b = Buffer.from(body);
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.sock.write(`POST ${requestTarget ?? path} HTTP/1.1\r\nHost: box\r\nContent-Type: application/xml; charset=utf-8\r\nConnection: keep-alive\r\nContent-Length: ${b.length}\r\n\r\n`);
-      this.sock.write(b);
-    });
-  }
-  get open(): boolean {
-    return !this.sock.destroyed;
-  }
-  close(): void {
-    this.sock.end();
-  }
-}
 
 /** Stored events via the admin API, as { type (without the camrelay. prefix), id, data }. */
 export const events = async (d: DaemonHandle, q = '') =>
