@@ -23,6 +23,7 @@ import { startMosquitto } from '../test/harness/mosquitto.js';
 import { startReceiver } from '../test/harness/http-receiver.js';
 import { ipcAlarm } from '../test/builders/viewtron.js';
 import { collect, KeepAliveConnection, sleep } from '../test/e2e/store-forward.helpers.js';
+import { mulberry32 } from '../src/simulate/prng.js';
 
 export interface ChaosOptions {
   cycles: number;
@@ -70,17 +71,8 @@ export interface ChaosResult {
   ok: boolean;
 }
 
-/** mulberry32: a seeded PRNG so a failing run can be repeated with CHAOS_SEED */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// seeded (mulberry32) so a failing run can be repeated with CHAOS_SEED
+const prng = mulberry32;
 
 const MAC = '58:5b:69:00:00:03';
 const BASE_US = 1774792701000000;
