@@ -41,6 +41,10 @@ fi
 node "$PREFIX/dist/cli.js" check-config "$CONF_DIR/config.yaml" --quiet \
   || echo "install.sh: WARNING: $CONF_DIR/config.yaml does not validate (see above)" >&2
 
+# The `camrelay` command for operators (check-config, queue, output test, camera subscribe...).
+chmod 0755 "$PREFIX/dist/cli.js"
+ln -sfn "$PREFIX/dist/cli.js" /usr/local/bin/camrelay
+
 install -m 0644 "$SRC/systemd/camrelay.service" "$UNIT"
 sed -i "s|/opt/camrelay|$PREFIX|g" "$UNIT"
 systemctl daemon-reload

@@ -106,7 +106,7 @@ export const cameraSchema = z
     serial: z.string().optional(),
     /** for cameras behind an NVR: the NVR's MAC/serial above plus the channel */
     nvr_channel: z.number().int().min(1).optional(),
-    /** camera address, for `camera status` and the viewtron output driver */
+    /** the camera's address: names posts that carry no identity (IPC "E1" alarm posts, empty keepalives) */
     host: z.string().optional(),
     /** expected keepalive interval; learnt from traffic when absent */
     keepalive_s: z.number().min(1).optional(),
@@ -153,7 +153,11 @@ const viewtronOutput = z
     timeout_ms: z.number().int().min(100).default(3000),
     retries: z.number().int().min(0).default(2),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.kind !== 'virtual_alarm' || v.virtual_alarm_id !== undefined, {
+    message: 'kind virtual_alarm needs virtual_alarm_id (NVR virtual alarm inputs follow the physical ones: 16 inputs → 17)',
+    path: ['virtual_alarm_id'],
+  });
 
 export const outputSchema = z
   .object({
