@@ -58,8 +58,6 @@ export const ingestSchema = z
     /** source addresses allowed to post; empty = everyone */
     allowed_cidrs: z.array(cidr).default([]),
     basic_auth: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict().optional(),
-    /** a repeated post of the same event within this window is acknowledged but not stored twice */
-    dedupe_window_s: z.number().int().min(0).default(3600),
     /** device clock off by more than this raises camera.clock_skew (once per hour) */
     clock_skew_threshold_s: z.number().min(1).default(120),
     quarantine_max_rows: z.number().int().min(1).default(1000),

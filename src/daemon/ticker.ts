@@ -14,6 +14,8 @@ export class Ticker {
   private armedFor = Infinity;
   private heartbeat: NodeJS.Timeout | null = null;
   private lastMaintain = 0;
+  private lastPrune = 0;
+  private pruning = false;
   private readonly log: Logger;
 
   constructor(
@@ -25,6 +27,9 @@ export class Ticker {
       pipeline: Pipeline;
       store: { maintain?(now: number): unknown };
       maintainEveryMs?: number;
+      /** image files: bounded by count, size and age (async, off the tick) */
+      images?: { prune(now: number): Promise<unknown> };
+      pruneEveryMs?: number;
     },
   ) {
     this.log = d.logger.child({ component: 'ticker' });
@@ -67,6 +72,14 @@ export class Ticker {
       if (now - this.lastMaintain >= (this.d.maintainEveryMs ?? 60_000)) {
         this.lastMaintain = now;
         this.d.store.maintain?.(now);
+      }
+      if (this.d.images && !this.pruning && now - this.lastPrune >= (this.d.pruneEveryMs ?? 60_000)) {
+        this.lastPrune = now;
+        this.pruning = true;
+        this.d.images
+          .prune(now)
+          .catch((e: unknown) => this.log.error({ err: e }, 'image prune failed'))
+          .finally(() => (this.pruning = false));
       }
     } catch (e) {
       this.log.error({ err: e }, 'tick failed');

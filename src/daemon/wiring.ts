@@ -87,7 +87,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   }
 
   // Bounds and WAL checks every 5 s: cheap when nothing is due, and the database never overshoots max_db_mb for long.
-  const ticker = new Ticker({ clock, logger, core, availability, pipeline, store, maintainEveryMs: 5000 });
+  const ticker = new Ticker({ clock, logger, core, availability, pipeline, store, maintainEveryMs: 5000, images: imageStore });
   pipeline.afterApply = () => ticker.schedule();
   const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
