@@ -84,6 +84,8 @@ export const storageSchema = z
     max_db_mb: z.number().min(1).default(1024),
     max_event_age_days: z.number().min(0.001).default(30),
     wal_checkpoint_mb: z.number().min(1).default(64),
+    /** how often size/age bounds and the WAL size are checked (also once at start) */
+    maintain_interval_s: z.number().min(1).default(5),
     images: z
       .object({
         keep: z.boolean().default(true),

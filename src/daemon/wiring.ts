@@ -86,8 +86,8 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
     bus.on('camera', (c) => m.publishCamera(c));
   }
 
-  // Bounds and WAL checks every 5 s: cheap when nothing is due, and the database never overshoots max_db_mb for long.
-  const ticker = new Ticker({ clock, logger, core, availability, pipeline, store, maintainEveryMs: 5000, images: imageStore });
+  // Bounds and WAL checks often (default 5 s): cheap when nothing is due, and the database never overshoots max_db_mb for long.
+  const ticker = new Ticker({ clock, logger, core, availability, pipeline, store, maintainEveryMs: config.storage.maintain_interval_s * 1000, images: imageStore });
   pipeline.afterApply = () => ticker.schedule();
   const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
   const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
