@@ -34,8 +34,8 @@ const SCRAPE_EVERY_MS = 10_000;
 // The daemon's lag gauges come from monitorEventLoopDelay({ resolution: 10 }) (src/core/metrics.ts),
 // whose histogram records the time between its 10 ms timer ticks, i.e. interval + delay: an idle
 // process reads p99 ~10.9 ms. The check compares the delay beyond that interval with the target.
-// Set to 0 once the gauge itself subtracts the resolution.
-const LAG_SAMPLING_INTERVAL_MS = Number(process.env.SOAK_LAG_INTERVAL_MS ?? 10);
+// The gauge now subtracts the resolution itself, so the default here is 0.
+const LAG_SAMPLING_INTERVAL_MS = Number(process.env.SOAK_LAG_INTERVAL_MS ?? 0);
 // Node flags of the daemon: the same as ExecStart in systemd/camrelay.service, so RSS is measured as deployed.
 const NODE_FLAGS = (process.env.SOAK_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 

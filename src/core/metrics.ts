@@ -175,6 +175,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   storageGauge('camrelay_quarantine_rows', 'Quarantine records currently kept', (s) => s.quarantine_rows);
 
   // Event-loop delay since the previous scrape (the histogram is reset after each read).
+  // The histogram records timer interval + delay, so the 10 ms resolution is subtracted: an idle loop reads 0.
+  const LAG_RESOLUTION_NS = 10e6;
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   let loopRead: { at: number; p50: number; p99: number; max: number } | null = null;
@@ -184,9 +186,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       const ok = loop.count > 0;
       loopRead = {
         at: t,
-        p50: ok ? loop.percentile(50) / 1e9 : 0,
-        p99: ok ? loop.percentile(99) / 1e9 : 0,
-        max: ok ? loop.max / 1e9 : 0,
+        p50: ok ? Math.max(0, loop.percentile(50) - LAG_RESOLUTION_NS) / 1e9 : 0,
+        p99: ok ? Math.max(0, loop.percentile(99) - LAG_RESOLUTION_NS) / 1e9 : 0,
+        max: ok ? Math.max(0, loop.max - LAG_RESOLUTION_NS) / 1e9 : 0,
       };
       loop.reset();
     }
