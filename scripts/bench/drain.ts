@@ -39,9 +39,15 @@ async function filledStore(sink: string) {
 
 async function waitDrained(store: ReturnType<typeof openStore>, sink: string, timeoutMs = 300_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (store.sinkStats(sink).depth > 0) {
-    if (Date.now() > end) throw new Error(`drain timed out with ${store.sinkStats(sink).depth} left`);
-    await new Promise((r) => setTimeout(r, 20));
+  // As in the daemon (src/daemon/ticker.ts): maintenance every 5 s keeps the WAL checkpointed while acks pour in.
+  const maintain = setInterval(() => store.maintain(Date.now()), 5000);
+  try {
+    while (store.sinkStats(sink).depth > 0) {
+      if (Date.now() > end) throw new Error(`drain timed out with ${store.sinkStats(sink).depth} left`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    clearInterval(maintain);
   }
 }
 

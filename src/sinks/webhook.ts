@@ -177,7 +177,8 @@ export class WebhookSink implements Sink {
    */
   private nextBatch(): StoredEvent[] | null {
     const { store, clock } = this.deps;
-    const rows = store.pending(this.name, SCAN);
+    // Read only a little more than one request needs: every row read is a JSON parse, per request.
+    const rows = store.pending(this.name, Math.min(SCAN, Math.max(16, this.cfg.batch_max * 2)));
     const now = clock.now();
     const head = rows.find((r) => matchesFilter(this.cfg.filter, r.event));
     const single = this.failures >= this.cfg.circuit_failures || (head !== undefined && head.seq <= this.singlesThrough);
