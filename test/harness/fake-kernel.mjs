@@ -69,6 +69,14 @@ function onLineFile(n, file) {
   const entry = { gpio: n, file, wrote: text };
   switch (file) {
     case 'direction':
+      // inotify can report one write twice (truncate + write seen as two changes under load):
+      // a repeat of the last direction text that changes nothing is not a new write.
+      if (
+        l.lastDirectionText === text &&
+        (text === 'in' ? l.direction === 'in' : l.direction === 'out' && l.raw === (text === 'high' ? 1 : 0))
+      )
+        return;
+      l.lastDirectionText = text;
       if (text === 'out' || text === 'low') l.raw = 0;
       else if (text === 'high') l.raw = 1;
       else if (text !== 'in') {
