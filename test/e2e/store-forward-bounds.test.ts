@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,15 +75,23 @@ describe('storage.max_db_mb (real daemon, two webhook sinks)', () => {
     const evicted = await d.waitForLog((l) => /removed the oldest delivered events/.test(l.msg), 15_000);
     const dropLog = await d.waitForLog((l) => /dropped UNDELIVERED/.test(l.msg), 15_000);
     expect(dropLog.level === 'error' || dropLog.level === '50' || (dropLog.level as unknown) === 50).toBe(true);
-    // delivered first: all 600 phase-1 alarms (and more delivered bookkeeping events) went before any drop.
-    // Eviction may take more than one maintenance round (one log line each): count every round before the first drop.
+    // delivered first: eviction ran before the first drop, and once undelivered events were dropped
+    // no fully delivered event is left in the database (every one of them had to go first).
     const firstDrop = d.logs.indexOf(dropLog);
-    const evictedBeforeDrop = d.logs
-      .slice(0, firstDrop)
-      .filter((l) => /removed the oldest delivered events/.test(l.msg))
-      .reduce((n, l) => n + (l.evicted as number), 0);
-    expect(evictedBeforeDrop).toBeGreaterThanOrEqual(600);
     expect(d.logs.indexOf(evicted)).toBeLessThan(firstDrop);
+    expect(evicted.evicted as number).toBeGreaterThan(0);
+    const db = new Database(join(d.dataDir, 'camrelay.db'), { readonly: true, fileMustExist: true });
+    try {
+      const stats = await runCli(['queue', 'stats', '--json', '--config', d.configFile]);
+      const fullyDelivered = db
+        .prepare('SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.seq = e.seq) AND e.seq <= ?')
+        .pluck()
+        .get(db.prepare('SELECT min(seq) FROM deliveries').pluck().get() ?? 0) as number;
+      // older than the oldest undelivered event, nothing fully delivered survives a drop
+      expect(fullyDelivered, stats.stdout).toBe(0);
+    } finally {
+      db.close();
+    }
     const dropped = dropLog.dropped as Record<string, number>;
     expect(Object.keys(dropped)).toEqual(['webhook:down']); // "up" had nothing undelivered to lose
     expect(dropped['webhook:down']).toBeGreaterThan(0);
