@@ -8,7 +8,6 @@ import { DatabaseTooNew, migrate } from './migrations.js';
 export type Durability = 'full' | 'normal';
 
 export interface OpenDbOptions {
-  durability: Durability;
   busyTimeoutMs: number;
   /** WAL bytes kept on disk after a checkpoint (journal_size_limit) */
   walLimitBytes: number;
@@ -30,19 +29,22 @@ export function isCorruption(e: unknown): boolean {
 }
 
 /**
- * Per-connection pragmas. ORDER MATTERS: better-sqlite3 is built with
+ * The writer connection's pragmas. ORDER MATTERS: better-sqlite3 is built with
  * SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so switching to WAL silently drops to
  * synchronous=NORMAL while the pragma still reads FULL; synchronous must be set
- * explicitly after journal_mode, on every connection.
+ * explicitly after journal_mode, on every connection. The writer runs NORMAL
+ * under both durabilities: for `full` the store syncs the WAL itself after each
+ * group commit, off the event loop (wal-sync.ts), which is what FULL would do on
+ * it. Checkpoints stay automatic (every ~1000 pages) and sync as NORMAL does.
  */
-export function applyPragmas(db: Db, durability: Durability, walLimitBytes: number): void {
+export function applyPragmas(db: Db, walLimitBytes: number): void {
   if ((db.pragma('page_count', { simple: true }) as number) === 0) {
     // Only possible before the first table exists: lets maintain() give freed pages back to the filesystem.
     db.pragma('auto_vacuum = INCREMENTAL');
   }
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new Error(`could not switch ${db.name} to WAL mode (got ${String(mode)})`);
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('synchronous = NORMAL');
   db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
   db.pragma('temp_store = MEMORY');
   // Delivery rows reference events by seq without FK: eviction deletes both explicitly.
@@ -94,7 +96,7 @@ function openChecked(file: string, o: OpenDbOptions): Db {
   checkIntegrity(file, o.busyTimeoutMs);
   const db = new Database(file, { timeout: o.busyTimeoutMs });
   try {
-    applyPragmas(db, o.durability, o.walLimitBytes);
+    applyPragmas(db, o.walLimitBytes);
     migrate(db, file);
     return db;
   } catch (e) {

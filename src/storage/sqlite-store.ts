@@ -17,7 +17,7 @@ import {
 import { DatabaseTooNew, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openAdminDb, openWriterDb } from './open-db.js';
 import { enforceSize, expireBefore, releaseFreePages, usedBytes } from './bounds.js';
-import { CommitWorker, type CommitResult, type CommitRow } from './commit-worker.js';
+import { WalSync } from './wal-sync.js';
 
 export type StoreConfig = StorageConfig & { quarantine_max_rows?: number };
 
@@ -40,7 +40,7 @@ export interface MaintainReport {
 }
 
 export interface StoreCounters {
-  /** group-commit transactions started by append() (counted when handed to the commit thread; a failed one is taken back) */
+  /** group-commit transactions committed by append() */
   group_commits: number;
   /** events newly stored by append() */
   appended: number;
@@ -58,12 +58,6 @@ interface PendingAppend {
   events: CamEvent[];
   resolve: (v: StoredEvent[]) => void;
   reject: (e: unknown) => void;
-}
-
-interface SentGroup {
-  batch: PendingAppend[];
-  rows: CommitRow[];
-  now: number;
 }
 
 interface EventRow {
@@ -100,11 +94,8 @@ export class SqliteStore implements EventStore {
   private sinkCache: string[] = [];
   private readonly counters: StoreCounters = { group_commits: 0, appended: 0, deduped: 0 };
   private closed = false;
-  /** close() in progress: flush() hands the queue over even while a commit is running */
-  private closing = false;
-  /** writer mode: the thread that runs group commits (null: admin mode, or it could not start: commits run here) */
-  private worker: CommitWorker | null = null;
-  private readonly sent = new Map<number, SentGroup>();
+  /** writer mode with durability=full: syncs the WAL off the event loop before appends resolve */
+  private walSync: WalSync | null = null;
   private s!: ReturnType<typeof prepare>;
   private appendTx!: (batch: PendingAppend[], now: number) => StoredEvent[][];
 
@@ -131,7 +122,6 @@ export class SqliteStore implements EventStore {
         this.db = db;
       } else {
         const { db } = openWriterDb(this.file, {
-          durability: this.cfg.durability,
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           walLimitBytes: this.cfg.wal_checkpoint_mb * MB,
           logger: this.log,
@@ -146,31 +136,25 @@ export class SqliteStore implements EventStore {
       this.log.error({ err: (e as Error).message, file: this.file }, 'cannot open the event database; events cannot be stored until it opens (retried by maintenance)');
       return false;
     }
+    this.walSync?.closeSync();
+    this.walSync = null;
     this.s = prepare(this.db);
     this.appendTx = this.db.transaction((batch: PendingAppend[], now: number) => this.insertBatch(batch, now));
     this.sinkCache = this.s.sinkNames.all() as string[];
     this.writable = true;
     this.lastError = null;
-    if (this.mode === 'writer') {
-      // Only the commit thread checkpoints automatically: a checkpoint fsyncs the database file, which must not happen on the event loop.
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.startWorker();
+    if (this.mode === 'writer' && this.cfg.durability === 'full') {
+      try {
+        this.walSync = new WalSync(this.file + '-wal');
+      } catch (e) {
+        this.db.close();
+        this.db = null;
+        this.setUnwritable(e);
+        this.log.error({ err: (e as Error).message, file: this.file }, 'cannot open the WAL for syncing; events cannot be stored until it opens (retried by maintenance)');
+        return false;
+      }
     }
     return true;
-  }
-
-  private startWorker(): void {
-    this.worker?.closeSync();
-    this.worker = null;
-    try {
-      this.worker = new CommitWorker(
-        { file: this.file, durability: this.cfg.durability, busyTimeoutMs: BUSY_TIMEOUT_MS, walLimitBytes: this.cfg.wal_checkpoint_mb * MB },
-        (r) => this.onCommitResult(r),
-        (e) => this.onWorkerCrash(e),
-      );
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'could not start the commit thread: group commits run on the main thread');
-    }
   }
 
   // ---- append (group commit) ------------------------------------------------
@@ -191,9 +175,10 @@ export class SqliteStore implements EventStore {
   }
 
   /**
-   * Hands everything queued to the commit thread as one transaction. While a
-   * commit is running the queue keeps growing and goes as the next group when
-   * that commit reports (group commit across the fsync, not just the window).
+   * Commits everything queued as one transaction, on this thread: inserting a
+   * group is fast (page-cache writes); only the fsync is slow, and under
+   * durability=full that runs on the thread pool (WalSync) while the next
+   * group gathers.
    */
   flush(): void {
     if (this.timer) {
@@ -202,75 +187,28 @@ export class SqliteStore implements EventStore {
       this.timer = null;
     }
     if (!this.queue.length) return;
-    if (this.worker?.busy && !this.closing) return;
     const batch = this.queue;
     this.queue = [];
     this.queuedEvents = 0;
     if (!this.db) return this.failBatch(batch, new StorageUnavailable(this.lastError ?? 'storage is not open'));
-    if (this.mode === 'writer' && !this.worker?.alive && !this.closing) this.startWorker();
-    if (!this.worker?.alive) return this.commitHere(batch);
-    const now = this.deps.clock.now();
-    let rows: CommitRow[];
+    let results: StoredEvent[][];
     try {
-      rows = batch.flatMap((p) => p.events.map((ev) => this.toRow(ev, now)));
+      results = this.appendTx(batch, this.deps.clock.now());
     } catch (e) {
       return this.failBatch(batch, e);
     }
-    const id = this.worker.commit(rows, this.sinkCache, now);
     this.counters.group_commits++;
-    this.sent.set(id, { batch, rows, now });
-  }
-
-  private toRow(ev: CamEvent, now: number): CommitRow {
-    const t = Date.parse(ev.time);
-    return { id: ev.id, type: ev.type, camera: ev.camera, time_ms: Number.isFinite(t) ? t : now, event: JSON.stringify(ev), body: serializeEvent(ev, this.deps.site) };
-  }
-
-  private onCommitResult(r: CommitResult): void {
-    const g = this.sent.get(r.id);
-    if (!g) return;
-    this.sent.delete(r.id);
-    if (r.ok) {
-      this.markWritable();
-      let k = 0;
-      const results = g.batch.map((p) => {
-        const out: StoredEvent[] = [];
-        for (const event of p.events) {
-          const seq = r.seqs[k];
-          const body = g.rows[k]!.body;
-          k++;
-          if (seq === null || seq === undefined) {
-            this.counters.deduped++;
-            continue;
-          }
-          this.counters.appended++;
-          out.push({ seq, event, body, stored_at: g.now });
-        }
-        return out;
-      });
-      this.releaseIds(g.batch);
-      g.batch.forEach((p, i) => p.resolve(results[i]!));
-    } else {
-      this.counters.group_commits--;
-      const e = Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
-      this.failBatch(g.batch, e);
-    }
-    if (this.queue.length && !this.closed) this.flush();
-  }
-
-  private onWorkerCrash(e: Error): void {
-    this.log.error({ err: e.message }, 'the commit thread failed: its pending appends are rejected; the next append starts a new one');
-    this.worker = null;
-    this.failSent(new StorageUnavailable(`commit thread failed: ${e.message}`));
-    if (this.queue.length && !this.closed) this.flush();
-  }
-
-  private failSent(err: unknown): void {
-    for (const g of this.sent.values()) {
-      this.counters.group_commits--;
-      this.failBatch(g.batch, err);
-    }
-    this.sent.clear();
+    this.markWritable();
+    // committed: a lookup by id now finds the row itself
+    this.releaseIds(batch);
+    const settle = () => batch.forEach((p, i) => p.resolve(results[i]!));
+    if (!this.walSync) return settle();
+    this.walSync.sync().then(settle, (e: Error) => {
+      // The rows are in the WAL but may not survive a power cut: the camera is told 503 and retries; the retry finds the id stored and is answered then.
+      this.setUnwritable(Object.assign(new Error(`fdatasync of the WAL failed: ${e.message}`), { code: (e as { code?: string }).code ?? 'EIO' }));
+      const err = new StorageUnavailable(`WAL sync failed: ${e.message}`, { cause: e });
+      for (const p of batch) p.reject(err);
+    });
   }
 
   private failBatch(batch: PendingAppend[], e: unknown): void {
@@ -281,19 +219,6 @@ export class SqliteStore implements EventStore {
 
   private releaseIds(batch: PendingAppend[]): void {
     for (const p of batch) for (const ev of p.events) this.inflightIds.delete(ev.id);
-  }
-
-  /** The synchronous group commit (admin connection, or no commit thread). */
-  private commitHere(batch: PendingAppend[]): void {
-    try {
-      const results = this.appendTx(batch, this.deps.clock.now());
-      this.counters.group_commits++;
-      this.markWritable();
-      this.releaseIds(batch);
-      batch.forEach((p, i) => p.resolve(results[i]!));
-    } catch (e) {
-      this.failBatch(batch, e);
-    }
   }
 
   private insertBatch(batch: PendingAppend[], now: number): StoredEvent[][] {
@@ -466,8 +391,8 @@ export class SqliteStore implements EventStore {
     return { ...this.counters };
   }
 
-  /** The writer connection's effective settings (diagnostics, tests). */
-  connectionInfo(): { journal_mode: string; synchronous: number; auto_vacuum: number; user_version: number } | null {
+  /** The connection's effective settings (diagnostics, tests); wal_sync: the WAL is synced after each group commit (durability=full). */
+  connectionInfo(): { journal_mode: string; synchronous: number; auto_vacuum: number; user_version: number; wal_sync: boolean } | null {
     if (!this.db) return null;
     const g = (n: string) => this.db!.pragma(n, { simple: true });
     return {
@@ -475,6 +400,7 @@ export class SqliteStore implements EventStore {
       synchronous: g('synchronous') as number,
       auto_vacuum: g('auto_vacuum') as number,
       user_version: g('user_version') as number,
+      wal_sync: this.walSync !== null,
     };
   }
 
@@ -502,11 +428,8 @@ export class SqliteStore implements EventStore {
       }
     }
     const db = this.db!;
-    // Like bookkeeping: an eviction lost to a power cut is simply redone, so its deletes
-    // need no fsync of their own on the event loop (expiry runs every few seconds at a 30-day horizon).
-    const relax = this.cfg.durability === 'full';
     try {
-      if (relax) db.pragma('synchronous = NORMAL');
+      this.walSync?.checkFile();
       const cutoff = now - this.cfg.max_event_age_days * 86_400_000;
       const oldest = this.s.oldestStored.get() as number | null;
       if (oldest !== null && oldest < cutoff) {
@@ -529,8 +452,6 @@ export class SqliteStore implements EventStore {
     } catch (e) {
       this.toUnavailable(e);
       this.log.error({ err: (e as Error).message }, 'storage maintenance failed');
-    } finally {
-      if (relax) db.pragma('synchronous = FULL');
     }
     if (report.expired) this.log.info({ expired: report.expired }, 'removed events older than max_event_age_days');
     if (report.evicted_delivered) this.log.warn({ evicted: report.evicted_delivered, max_db_mb: this.cfg.max_db_mb }, 'database over max_db_mb: removed the oldest delivered events');
@@ -541,13 +462,11 @@ export class SqliteStore implements EventStore {
 
   close(): void {
     if (this.closed) return;
-    this.closing = true;
     this.flush();
     this.closed = true;
-    // waits (Atomics.wait) until the commit thread has committed what it was given: close() stays synchronous
-    this.worker?.closeSync();
-    this.worker = null;
-    if (this.sent.size) this.failSent(new StorageUnavailable('storage closed before the commit thread answered'));
+    // syncs on this thread what the pool has not synced yet: close() stays synchronous, and settles every append
+    this.walSync?.closeSync();
+    this.walSync = null;
     try {
       this.db?.close();
     } finally {
@@ -558,23 +477,20 @@ export class SqliteStore implements EventStore {
   // ---- internals ------------------------------------------------------------
 
   /**
-   * Bookkeeping writes (ack, dead letter, replay, purge, sinks) commit with
-   * synchronous=NORMAL even under durability=full: losing one to a power cut
-   * only means a duplicate delivery (at-least-once), and the next append's
-   * fsync of the WAL makes them durable anyway. Saves an fsync per ack.
+   * Bookkeeping writes (ack, dead letter, replay, purge, sinks) are not
+   * synced on their own: losing one to a power cut only means a duplicate
+   * delivery (at-least-once), and the next append's WAL sync makes them
+   * durable anyway. One connection writes, so they never wait for a lock
+   * (only a CLI command's short transaction, through busy_timeout).
    */
   private write<T>(fn: () => T): T {
     if (!this.db) throw new StorageUnavailable(this.lastError ?? 'storage is not open');
-    const relax = this.cfg.durability === 'full' && this.mode === 'writer';
     try {
-      if (relax) this.db.pragma('synchronous = NORMAL');
       const r = fn();
       this.markWritable();
       return r;
     } catch (e) {
       throw this.toUnavailable(e);
-    } finally {
-      if (relax) this.db.pragma('synchronous = FULL');
     }
   }
 
