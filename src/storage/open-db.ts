@@ -34,7 +34,7 @@ export function isCorruption(e: unknown): boolean {
  * synchronous=NORMAL while the pragma still reads FULL; synchronous must be set
  * explicitly after journal_mode, on every connection. The writer runs NORMAL
  * under both durabilities: for `full` the store syncs the WAL itself after each
- * group commit, off the event loop (wal-sync.ts), which is what FULL would do on
+ * group commit, off the event loop (file-sync.ts), which is what FULL would do on
  * it. Checkpoints stay automatic (every ~1000 pages) and sync as NORMAL does.
  */
 export function applyPragmas(db: Db, walLimitBytes: number): void {

@@ -17,7 +17,8 @@ import {
 import { DatabaseTooNew, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openAdminDb, openWriterDb } from './open-db.js';
 import { enforceSize, expireBefore, releaseFreePages, usedBytes } from './bounds.js';
-import { WalSync } from './wal-sync.js';
+import { FileSync } from './file-sync.js';
+import { Checkpointer } from './checkpoint.js';
 
 export type StoreConfig = StorageConfig & { quarantine_max_rows?: number };
 
@@ -94,8 +95,11 @@ export class SqliteStore implements EventStore {
   private sinkCache: string[] = [];
   private readonly counters: StoreCounters = { group_commits: 0, appended: 0, deduped: 0 };
   private closed = false;
-  /** writer mode with durability=full: syncs the WAL off the event loop before appends resolve */
-  private walSync: WalSync | null = null;
+  private closing = false;
+  /** writer mode: syncs the WAL off the event loop (before appends resolve under durability=full; before checkpoints always) */
+  private walSync: FileSync | null = null;
+  private checkpointer: Checkpointer | null = null;
+  private syncAppends = false;
   private s!: ReturnType<typeof prepare>;
   private appendTx!: (batch: PendingAppend[], now: number) => StoredEvent[][];
 
@@ -136,17 +140,19 @@ export class SqliteStore implements EventStore {
       this.log.error({ err: (e as Error).message, file: this.file }, 'cannot open the event database; events cannot be stored until it opens (retried by maintenance)');
       return false;
     }
-    this.walSync?.closeSync();
-    this.walSync = null;
+    this.closeSyncers();
     this.s = prepare(this.db);
     this.appendTx = this.db.transaction((batch: PendingAppend[], now: number) => this.insertBatch(batch, now));
     this.sinkCache = this.s.sinkNames.all() as string[];
     this.writable = true;
     this.lastError = null;
-    if (this.mode === 'writer' && this.cfg.durability === 'full') {
+    if (this.mode === 'writer') {
       try {
-        this.walSync = new WalSync(this.file + '-wal');
+        this.walSync = new FileSync(this.file + '-wal');
+        this.checkpointer = new Checkpointer(this.db, this.file, this.walSync, this.log, () => this.flush());
+        this.syncAppends = this.cfg.durability === 'full';
       } catch (e) {
+        this.closeSyncers();
         this.db.close();
         this.db = null;
         this.setUnwritable(e);
@@ -155,6 +161,15 @@ export class SqliteStore implements EventStore {
       }
     }
     return true;
+  }
+
+  /** The guard connection first: the writer must be the last connection when it closes. */
+  private closeSyncers(): void {
+    this.checkpointer?.close();
+    this.checkpointer = null;
+    this.walSync?.closeSync();
+    this.walSync = null;
+    this.syncAppends = false;
   }
 
   // ---- append (group commit) ------------------------------------------------
@@ -177,7 +192,7 @@ export class SqliteStore implements EventStore {
   /**
    * Commits everything queued as one transaction, on this thread: inserting a
    * group is fast (page-cache writes); only the fsync is slow, and under
-   * durability=full that runs on the thread pool (WalSync) while the next
+   * durability=full that runs on the thread pool (FileSync) while the next
    * group gathers.
    */
   flush(): void {
@@ -187,6 +202,8 @@ export class SqliteStore implements EventStore {
       this.timer = null;
     }
     if (!this.queue.length) return;
+    // held while a checkpoint runs (see checkpoint.ts); its end calls flush() again
+    if (this.checkpointer?.busy && !this.closing) return;
     const batch = this.queue;
     this.queue = [];
     this.queuedEvents = 0;
@@ -201,8 +218,9 @@ export class SqliteStore implements EventStore {
     this.markWritable();
     // committed: a lookup by id now finds the row itself
     this.releaseIds(batch);
+    this.checkpointer?.wrote(results.reduce((n, r) => n + r.length, 0));
     const settle = () => batch.forEach((p, i) => p.resolve(results[i]!));
-    if (!this.walSync) return settle();
+    if (!this.syncAppends || !this.walSync) return settle();
     this.walSync.sync().then(settle, (e: Error) => {
       // The rows are in the WAL but may not survive a power cut: the camera is told 503 and retries; the retry finds the id stored and is answered then.
       this.setUnwritable(Object.assign(new Error(`fdatasync of the WAL failed: ${e.message}`), { code: (e as { code?: string }).code ?? 'EIO' }));
@@ -400,7 +418,7 @@ export class SqliteStore implements EventStore {
       synchronous: g('synchronous') as number,
       auto_vacuum: g('auto_vacuum') as number,
       user_version: g('user_version') as number,
-      wal_sync: this.walSync !== null,
+      wal_sync: this.syncAppends,
     };
   }
 
@@ -444,7 +462,7 @@ export class SqliteStore implements EventStore {
         addInto(report.dropped, r.dropped.perSink);
       }
       if (report.expired || report.evicted_delivered) releaseFreePages(db);
-      if (fileSize(this.file + '-wal') > this.cfg.wal_checkpoint_mb * MB) {
+      if (fileSize(this.file + '-wal') > this.cfg.wal_checkpoint_mb * MB && !this.checkpointer?.busy) {
         const r = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
         report.checkpointed = r[0]?.busy === 0;
         if (!report.checkpointed) this.log.warn({ wal_bytes: fileSize(this.file + '-wal') }, 'WAL checkpoint blocked by a reader; retrying next round');
@@ -462,11 +480,11 @@ export class SqliteStore implements EventStore {
 
   close(): void {
     if (this.closed) return;
+    this.closing = true;
     this.flush();
     this.closed = true;
     // syncs on this thread what the pool has not synced yet: close() stays synchronous, and settles every append
-    this.walSync?.closeSync();
-    this.walSync = null;
+    this.closeSyncers();
     try {
       this.db?.close();
     } finally {
@@ -488,6 +506,7 @@ export class SqliteStore implements EventStore {
     try {
       const r = fn();
       this.markWritable();
+      this.checkpointer?.wrote(1);
       return r;
     } catch (e) {
       throw this.toUnavailable(e);

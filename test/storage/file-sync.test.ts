@@ -1,7 +1,7 @@
 import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WalSync } from '../../src/storage/wal-sync.js';
+import { FileSync } from '../../src/storage/file-sync.js';
 import { ev, newStore, tempDir } from './helpers.js';
 
 let t: ReturnType<typeof tempDir>;
@@ -10,9 +10,9 @@ beforeEach(() => {
 });
 afterEach(() => t.cleanup());
 
-describe('WalSync (real files)', () => {
+describe('FileSync (real files)', () => {
   it('requests made while a sync runs share the next one', async () => {
-    const w = new WalSync(join(t.dir, 'x.db-wal'));
+    const w = new FileSync(join(t.dir, 'x.db-wal'));
     await Promise.all(Array.from({ length: 50 }, () => w.sync()));
     // the first request starts a sync; the other 49 arrive while it runs and share one more
     expect(w.syncs).toBe(2);
@@ -22,7 +22,7 @@ describe('WalSync (real files)', () => {
   });
 
   it('closeSync() syncs on the calling thread and settles every waiter; later requests are refused', async () => {
-    const w = new WalSync(join(t.dir, 'x.db-wal'));
+    const w = new FileSync(join(t.dir, 'x.db-wal'));
     const waiting = Array.from({ length: 5 }, () => w.sync());
     w.closeSync();
     await expect(Promise.all(waiting)).resolves.toHaveLength(5);
@@ -31,7 +31,7 @@ describe('WalSync (real files)', () => {
 
   it('re-opens the file when something replaced the -wal (new inode)', async () => {
     const path = join(t.dir, 'x.db-wal');
-    const w = new WalSync(path);
+    const w = new FileSync(path);
     renameSync(path, path + '.old');
     writeFileSync(path, 'new');
     const fresh = statSync(path).ino;
@@ -46,7 +46,7 @@ describe('WalSync (real files)', () => {
 describe('store with durability=full', () => {
   it('appends resolve only after a WAL sync that started after their commit', async () => {
     const { store } = newStore(t.dir, { group_commit_ms: 2 });
-    const sync = (store as unknown as { walSync: WalSync }).walSync;
+    const sync = (store as unknown as { walSync: FileSync }).walSync;
     const before = sync.syncs;
     const all = await Promise.all(Array.from({ length: 40 }, () => store.append([ev()])));
     expect(all.flat()).toHaveLength(40);

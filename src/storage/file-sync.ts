@@ -19,7 +19,7 @@ interface Waiter {
  * Requests that arrive while a sync runs share the next one: group commit
  * across the fsync, as the commit thread did before it was removed.
  */
-export class WalSync {
+export class FileSync {
   private fd: number;
   private ino: number;
   private inflight: Waiter[] = [];
@@ -30,14 +30,15 @@ export class WalSync {
   syncs = 0;
 
   constructor(private readonly walPath: string) {
+    // (also used for the database file itself by the checkpointer: same need, same coalescing)
     this.fd = openWal(walPath);
     this.ino = fstatSync(this.fd).ino;
     syncDirectory(dirname(walPath));
   }
 
-  /** Resolves once everything committed before the call is on disk. */
+  /** Resolves once everything written to the file before the call is on disk. */
   sync(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('WAL sync closed'));
+    if (this.closed) return Promise.reject(new Error(`sync of ${this.walPath} closed`));
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (!this.running) this.start();
