@@ -10,6 +10,7 @@ import { StorageUnavailable, type EventStore } from '../storage/types.js';
 import type { CoreOutput, SiteCore } from '../rules/site-core.js';
 import {
   normalize,
+  parseAlarmFast,
   parseTrajectFast,
   parseViewtron,
   resolveCamera,
@@ -77,7 +78,8 @@ export class Pipeline {
     }
     let msg: ViewtronMessage;
     try {
-      msg = parseViewtron(req.body, req.path);
+      // Alarm posts: the lean tree builder, the full parser when it is not sure.
+      msg = parseAlarmFast(req.body, req.path) ?? parseViewtron(req.body, req.path);
     } catch (e) {
       if (e instanceof ViewtronParseError) return this.reject(req, e);
       throw e;
@@ -155,6 +157,8 @@ export class Pipeline {
 
   /** Applies what the core decided: events to the store, states to the bus, outputs to drivers. */
   apply(out: CoreOutput): void {
+    // Relays first: the bank switches gpio lines inside this call, before anything is stored or published.
+    for (const o of out.outputs) this.d.outputs.set(o.id, o.on, o.reason, o.mode);
     this.afterApply();
     if (out.events.length) this.storeAsync(out.events);
     for (const z of out.zones) {
@@ -162,7 +166,6 @@ export class Pipeline {
       this.d.metrics.zonePresence.set({ zone: z.id }, z.presence ? 1 : 0);
       this.d.metrics.zoneCount.set({ zone: z.id }, z.count);
     }
-    for (const o of out.outputs) this.d.outputs.set(o.id, o.on, o.reason, o.mode);
   }
 
   /** Events produced by the core (presence, outputs, availability): stored off the hot path. */

@@ -2,6 +2,7 @@
 export { ViewtronParseError, type ViewtronErrorReason } from './errors.js';
 export { parseViewtron } from './parse.js';
 export { parseTrajectFast, type FastTraject } from './traject-fast.js';
+export { parseAlarmFast } from './alarm-fast.js';
 export {
   normalize,
   eventIdOf,

@@ -19,7 +19,7 @@ import type {
   TrajectTarget,
   ViewtronMessage,
 } from './types.js';
-import { all, attr, blobText, decodeUtf8, get, getAny, int, isObj, items, parseXmlDocument, str, text } from './xml.js';
+import { all, attr, blobText, decodeUtf8, get, getAny, int, isObj, items, parseXmlDocument, str, text, type XmlDocument } from './xml.js';
 
 /**
  * Viewtron push body → typed message. The family is detected from the body
@@ -30,8 +30,12 @@ import { all, attr, blobText, decodeUtf8, get, getAny, int, isObj, items, parseX
  */
 export function parseViewtron(body: Buffer, path?: string): ViewtronMessage {
   if (isBlank(body)) return { family: 'keepalive', device: { dialect: 'ipc' } };
-  const source = decodeUtf8(body);
-  const { root, node, blobs } = parseXmlDocument(source);
+  return messageOf(parseXmlDocument(decodeUtf8(body)), path);
+}
+
+/** The typed message of a parsed document (shared by the full and the lean path, see alarm-fast.ts). */
+export function messageOf(doc: XmlDocument, path?: string): ViewtronMessage {
+  const { root, node, blobs } = doc;
   if (root === 'DeviceInfo') return { family: 'keepalive', device: readDevice(node, 'ipc') };
   if (root !== 'config') return { family: 'unknown', reason: 'unknown_root', detail: root.slice(0, 64) };
   if (!isObj(node)) return { family: 'unknown', reason: 'unknown_shape', detail: 'empty config' };
