@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -39,7 +40,7 @@ export function createLogger(opts: LogOptions): Logger {
   const wantPretty = opts.pretty === true || (opts.pretty !== false && (dest as { isTTY?: boolean }).isTTY === true);
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
   const stream = wantPretty
-    ? pretty({ destination: dest, colorize: (dest as { isTTY?: boolean }).isTTY === true, sync: true, ignore: 'pid,hostname' })
+    ? loadPretty()({ destination: dest, colorize: (dest as { isTTY?: boolean }).isTTY === true, sync: true, ignore: 'pid,hostname' })
     : dest;
   return pino(
     {
@@ -60,6 +61,14 @@ export function createLogger(opts: LogOptions): Logger {
     },
     stream as pino.DestinationStream,
   );
+}
+
+/**
+ * pino-pretty and its dependencies (~1.5 MB of RSS) are loaded only for a pretty log: the daemon under
+ * systemd logs JSON. require() (it is CommonJS) keeps createLogger synchronous.
+ */
+function loadPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 }
 
 export function maskSecrets(text: string, secrets: string[]): string {

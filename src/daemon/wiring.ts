@@ -15,7 +15,6 @@ import type { Sink } from '../sinks/types.js';
 import { openStore } from '../storage/sqlite-store.js';
 import { ImageStore } from '../storage/images.js';
 import { createNotifier } from '../systemd/notify.js';
-import { createSourceRouter } from '../sources/index.js';
 import { component, Lifecycle, type Component } from './lifecycle.js';
 import { OutputBank } from './output-bank.js';
 import { Pipeline } from './pipeline.js';
@@ -59,7 +58,7 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
 
   const override = (id: string, cmd: { state: 'on' | 'off' | 'auto'; for_s?: number }) => pipeline.apply(core.override(id, cmd, clock.now()));
 
-  const sinkSet = createSinks(config, {
+  const sinkSet = await createSinks(config, {
     store,
     logger,
     clock,
@@ -89,8 +88,19 @@ export async function buildDaemon(loaded: LoadedConfig, deps: { logger: Logger; 
   // Bounds and WAL checks often (default 5 s): cheap when nothing is due, and the database never overshoots max_db_mb for long.
   const ticker = new Ticker({ clock, logger, core, availability, pipeline, store, maintainEveryMs: config.storage.maintain_interval_s * 1000, images: imageStore });
   pipeline.afterApply = () => ticker.schedule();
-  const sources = createSourceRouter(config, { store, logger, clock, metrics, bus, onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))) });
-  const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources.handle });
+  // Cloud sources bring their zod schemas and undici (media downloads): loaded only when configured.
+  // Without them ingest answers /hooks/* with 404 itself.
+  const sources = config.sources.length
+    ? (await import('../sources/index.js')).createSourceRouter(config, {
+        store,
+        logger,
+        clock,
+        metrics,
+        bus,
+        onEvents: (evs: CamEvent[]) => evs.forEach((e) => pipeline.apply(core.event(e, clock.now()))),
+      })
+    : null;
+  const ingest = new IngestServer(config.ingest, { logger, metrics, now: () => clock.now(), viewtron: pipeline.viewtron, hooks: sources?.handle });
   const adminCtx = buildAdminContext({ config, store, core, availability, outputs, sinks, metrics, logger, clock, ingest, override });
   const statusPage = createStatusPage({ bus, state: adminCtx.state, store, imagesDir: join(dataDir, config.storage.images_dir), clock, logger, config });
   const admin = createAdminServer({ ...adminCtx, extraRoutes: statusPage.routes, publicPath: statusPage.isPublicPath });

@@ -216,7 +216,7 @@ describe('createSinks', () => {
         { id: 'two', url: `${rx.url}/two`, filter: { types: ['alarm.lpr'] } },
       ],
     });
-    const sinks = createSinks(config, {
+    const sinks = await createSinks(config, {
       store: st,
       logger: silentLogger(),
       clock: { now: () => Date.now() },
