@@ -25,6 +25,9 @@ import type { ImageWriter } from './images.js';
 export const SUCCESS_XML = Buffer.from(
   '<?xml version="1.0" encoding="UTF-8"?><config version="1.0" xmlns="http://www.ipc.com/ver10"><status>success</status></config>',
 );
+/** parseTrajectFast answers null above this size (traject posts are ~1.5 KB) */
+const TRAJECT_FAST_MAX = 64 * 1024;
+const TRAJECT_TAG = Buffer.from('<traject');
 const OK: IngestReply = { status: 200, body: SUCCESS_XML, contentType: 'application/xml' };
 const json = (status: number, error: string): IngestReply => ({ status, body: JSON.stringify({ error }), contentType: 'application/json' });
 
@@ -70,7 +73,8 @@ export class Pipeline {
       return OK;
     }
     // Hot path: traject posts at ~7 Hz per camera skip the generic XML parser.
-    const fast = parseTrajectFast(req.body);
+    // A body without a traject element cannot be one, and alarm posts need not pay for the scan.
+    const fast = req.body.length <= TRAJECT_FAST_MAX && req.body.includes(TRAJECT_TAG) ? parseTrajectFast(req.body) : null;
     if (fast) {
       this.traject(fast.device, fast.targets, req);
       metrics.ingestDuration.observe({ kind: 'traject' }, (performance.now() - t0) / 1000);

@@ -12,10 +12,16 @@ const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const WS_RE = /\s+/g;
 
 export function decodeImage(b64: string): DecodedImage {
-  // devices may wrap long base64 lines; whitespace is not data
-  const s = /\s/.test(b64) ? b64.replace(WS_RE, '') : b64;
+  // Images are hundreds of KB: unwrapped base64 is checked in one pass; devices
+  // that wrap long lines (whitespace is not data) pay a second one.
+  let s = b64;
+  let canonical = B64_RE.test(s);
+  if (!canonical) {
+    s = s.replace(WS_RE, '');
+    canonical = B64_RE.test(s);
+  }
   if (s.length === 0) return { ok: false, error: 'empty' };
-  if (s.length % 4 !== 0 || !B64_RE.test(s)) return { ok: false, error: 'invalid_base64' };
+  if (!canonical || s.length % 4 !== 0) return { ok: false, error: 'invalid_base64' };
   const bytes = Buffer.from(s, 'base64');
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) {
     return { ok: false, error: 'not_jpeg' };

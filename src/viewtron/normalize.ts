@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Box, CamEvent, EventData, EventType, ImageRef } from '../core/event.js';
 import { checkDeviceTime, parseDataTime, parseEpoch, resolveCurrentTime, type DeviceTime, type DeviceTimeProblem } from './time.js';
 import type { AlarmDataMessage, AlarmKind, AlarmStatusMessage, AlarmTarget, DeviceIdentity, ViewtronMessage } from './types.js';
@@ -94,7 +94,8 @@ function timeOnly(dt: DeviceTime, ctx: NormalizeContext): NormalizeResult {
 
 /** 32 hex chars of sha256 over the dedupe key: a repeated post yields the same id. */
 export function eventIdOf(keyParts: readonly (string | number | boolean)[]): string {
-  return createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
+  // one-shot hash: no Hash object per event (same digest as createHash)
+  return hash('sha256', JSON.stringify(keyParts), 'hex').slice(0, 32);
 }
 
 function deviceKey(device: DeviceIdentity, ctx: NormalizeContext): string {

@@ -22,6 +22,9 @@ describe('decodeImage', () => {
       expect(decodeImage(ph)).toEqual({ ok: false, error: 'invalid_base64' });
     }
     expect(decodeImage('')).toEqual({ ok: false, error: 'empty' });
+    expect(decodeImage(' \r\n\t')).toEqual({ ok: false, error: 'empty' });
+    expect(decodeImage('QUJD\nRA=')).toEqual({ ok: false, error: 'invalid_base64' });
+    expect(decodeImage('QU JD\u00e9')).toEqual({ ok: false, error: 'invalid_base64' });
     expect(decodeImage('abc')).toEqual({ ok: false, error: 'invalid_base64' });
     expect(decodeImage('ab=c')).toEqual({ ok: false, error: 'invalid_base64' });
   });
