@@ -36,25 +36,36 @@ const driven = (l) => (l.direction === 'out' ? l.raw : null);
 const logical = (l) => l.raw ^ l.activeLow;
 const dirOf = (n) => path.join(GPIO, `gpio${n}`);
 
-function writeValueFile(n, l) {
+/** `force`: this is the kernel applying the value file itself (see below for when it is not) */
+function writeValueFile(n, l, force = false) {
   // In place (pwrite at 0): onoff keeps the value fd open, a rename would orphan it.
   const fd = fs.openSync(path.join(dirOf(n), 'value'), 'r+');
   try {
+    // A value the writer wrote after a direction/active_low change but before we got to that change
+    // (onoff writes them back to back) is still to be applied by its own event: the real kernel
+    // applied the two writes in order, so overwriting it here would lose the second one. The file's
+    // ctime tells: it is looked at after each of our writes, so (multigrain timestamps, Linux >= 6.13)
+    // the next write gets a distinct one even within the same clock tick.
+    if (!force && l.valueCtime !== undefined && fs.fstatSync(fd, { bigint: true }).ctimeNs !== l.valueCtime) return;
     fs.writeSync(fd, `${logical(l)}\n`, 0);
+    l.valueCtime = fs.fstatSync(fd, { bigint: true }).ctimeNs;
   } finally {
     fs.closeSync(fd);
   }
 }
 
 function onLineFile(n, file) {
+  const seenUs = Number(process.hrtime.bigint() / 1000n);
   const l = lines.get(n);
   if (!l || !l.exported) return;
   let text;
   let stamp;
+  let ctime;
   try {
     const p = path.join(dirOf(n), file);
     const st = fs.statSync(p, { bigint: true });
     stamp = `${st.mtimeNs}/${st.ctimeNs}/${st.size}`;
+    ctime = st.ctimeNs;
     text = fs.readFileSync(p, 'utf8').trim();
   } catch {
     return;
@@ -66,7 +77,7 @@ function onLineFile(n, file) {
   const seen = (l.stamps ??= {});
   if (seen[file] === stamp && file !== 'value') return;
   seen[file] = stamp;
-  const entry = { gpio: n, file, wrote: text };
+  const entry = { gpio: n, file, wrote: text, seen_us: seenUs };
   switch (file) {
     case 'direction':
       // inotify can report one write twice (truncate + write seen as two changes under load):
@@ -95,14 +106,17 @@ function onLineFile(n, file) {
     }
     case 'value': {
       const v = text.startsWith('0') ? 0 : 1;
-      if (v === logical(l)) return; // our own rewrite, or a write of the current value
+      if (v === logical(l)) {
+        if (ctime !== undefined) l.valueCtime = ctime; // the file agrees with the line again
+        return; // our own rewrite, or a write of the current value
+      }
       if (l.direction !== 'out') {
-        writeValueFile(n, l);
+        writeValueFile(n, l, true);
         log({ ...entry, raw: driven(l), error: 'EPERM: line is an input' });
         return;
       }
       l.raw = v ^ l.activeLow;
-      writeValueFile(n, l);
+      writeValueFile(n, l, true);
       break;
     }
     case 'edge':
@@ -123,6 +137,7 @@ function exportLine(n, wrote) {
   fs.mkdirSync(staging);
   fs.writeFileSync(path.join(staging, 'direction'), `${l.direction}\n`);
   fs.writeFileSync(path.join(staging, 'value'), `${logical(l)}\n`);
+  l.valueCtime = fs.statSync(path.join(staging, 'value'), { bigint: true }).ctimeNs;
   fs.writeFileSync(path.join(staging, 'active_low'), `${l.activeLow}\n`);
   fs.writeFileSync(path.join(staging, 'edge'), 'none\n');
   l.watcher = fs.watch(staging, (event, file) => {

@@ -44,12 +44,20 @@ export interface SandboxOptions {
   lines?: Record<number, LineSpec>;
   /** 'missing': no /sys/class/gpio; 'readonly': it exists but export/unexport give EROFS */
   gpioDir?: 'normal' | 'missing' | 'readonly';
+  /**
+   * Scheduling of the kernel process (default: inherited). A real sysfs write is applied inside the
+   * writer's syscall; here the kernel process must first get a CPU to notice it, so benchmarks run
+   * it ahead of everything else: `{ fifo: 10 }` (SCHED_FIFO, chrt) or `{ nice: -10 }`.
+   */
+  kernelPriority?: { fifo?: number; nice?: number };
 }
 
 export interface GpioWrite {
   t: number;
-  /** CLOCK_MONOTONIC in µs (process.hrtime), comparable across processes: benchmarks use it */
+  /** CLOCK_MONOTONIC in µs (process.hrtime), comparable across processes: when the kernel logged it */
   hr_us?: number;
+  /** CLOCK_MONOTONIC µs: when the kernel process woke for this change (line files only) */
+  seen_us?: number;
   gpio: number | null;
   file: 'export' | 'unexport' | 'direction' | 'value' | 'active_low' | 'edge' | 'initial' | string;
   wrote: string;
@@ -85,6 +93,8 @@ export interface GpioSandbox {
 const KERNEL = fileURLToPath(new URL('./fake-kernel.mjs', import.meta.url));
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
 const NSENTER = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter'].find((p) => existsSync(p)) ?? 'nsenter';
+const NICE = ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p)) ?? 'nice';
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => existsSync(p)) ?? 'chrt';
 
 /** null when the sandbox can run here, else why not. */
 export async function probeGpioSandbox(): Promise<string | null> {
@@ -112,9 +122,11 @@ export async function startGpioSandbox(opts: SandboxOptions = {}): Promise<GpioS
       log: logFile,
     }),
   );
-  const kernel = spawnChild(UNSHARE, ['-m', '--propagation', 'private', process.execPath, KERNEL, cfgFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cmd = [UNSHARE, '-m', '--propagation', 'private', process.execPath, KERNEL, cfgFile];
+  const prio = opts.kernelPriority ?? {};
+  if (prio.nice !== undefined) cmd.unshift(NICE, '-n', String(prio.nice));
+  if (prio.fifo !== undefined) cmd.unshift(CHRT, '-f', String(prio.fifo));
+  const kernel = spawnChild(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   kernel.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((resolve, reject) => {
