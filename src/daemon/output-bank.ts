@@ -47,32 +47,53 @@ export class OutputBank {
     }
   }
 
+  /**
+   * Switches an output. A driver that can switch synchronously (gpio, simulated) does it first,
+   * inside this call: the post that caused the switch is answered, and its events stored and
+   * published, only after the line has moved. Other drivers (network relays, gpioset) get the call
+   * queued behind the previous one, so a slow relay never reorders on/off.
+   */
   set(id: string, on: boolean, reason: string, mode: 'auto' | 'manual' = 'auto'): void {
     const driver = this.drivers.get(id);
     const prev = this.states.get(id);
     if (!driver || !prev) return;
-    const state: OutputState = {
-      ...prev,
-      state: on ? 'ON' : 'OFF',
-      mode,
-      reason,
-      since: prev.state === (on ? 'ON' : 'OFF') ? prev.since : new Date(this.deps.clock.now()).toISOString(),
-    };
+    const state: OutputState = { ...prev, state: on ? 'ON' : 'OFF', mode, reason, since: prev.since };
+    if (driver.setSync) this.drive(id, driver, state, on);
+    else this.enqueue(id, driver, state, on);
+    if (prev.state !== state.state) {
+      state.since = new Date(this.deps.clock.now()).toISOString();
+      this.deps.metrics.outputSwitches.inc({ output: id });
+    }
     this.states.set(id, state);
-    if (prev.state !== state.state) this.deps.metrics.outputSwitches.inc({ output: id });
     this.deps.metrics.outputOn.set({ output: id }, on ? 1 : 0);
+    this.deps.bus.emit('output', state);
+  }
+
+  private drive(id: string, driver: OutputDriver, state: OutputState, on: boolean): void {
+    try {
+      driver.setSync!(on);
+      state.available = driver.available().ok;
+    } catch (e) {
+      this.failed(id, on, state, e);
+    }
+  }
+
+  private enqueue(id: string, driver: OutputDriver, state: OutputState, on: boolean): void {
     const chain = (this.chains.get(id) ?? Promise.resolve()).then(async () => {
       try {
         await driver.set(on);
         state.available = driver.available().ok;
       } catch (e) {
-        state.available = false;
-        this.deps.metrics.outputErrors.inc({ output: id });
-        this.log.error({ output: id, on, err: e }, `could not switch ${id} ${on ? 'on' : 'off'}: ${(e as Error).message}`);
+        this.failed(id, on, state, e);
       }
     });
     this.chains.set(id, chain);
-    this.deps.bus.emit('output', state);
+  }
+
+  private failed(id: string, on: boolean, state: OutputState, e: unknown): void {
+    state.available = false;
+    this.deps.metrics.outputErrors.inc({ output: id });
+    this.log.error({ output: id, on, err: e }, `could not switch ${id} ${on ? 'on' : 'off'}: ${(e as Error).message}`);
   }
 
   /** Wait until every queued driver call has run (tests, shutdown). */

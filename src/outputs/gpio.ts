@@ -79,10 +79,16 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
     }
   };
 
-  const drive = async (on: boolean) => {
+  /**
+   * A sysfs value write is applied by the kernel inside write(2) (microseconds on a SoC line, at
+   * most an I2C transfer on an expander), so it is done right here, synchronously: onoff's async
+   * write() would queue it on libuv's thread pool behind whatever runs there (the store's
+   * fdatasync) and the line would switch only when a pool thread gets a CPU.
+   */
+  const drive = (on: boolean) => {
     if (!gpio) throw new OutputError(cfg.id, unavailable ?? 'not open');
     try {
-      await gpio.write(on ? 1 : 0); // logical: the kernel applies active_low
+      gpio.writeSync(on ? 1 : 0); // logical: the kernel applies active_low
       state = on;
     } catch (e) {
       state = null;
@@ -129,12 +135,13 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
         `output ${cfg.id} on GPIO ${num.number} (${num.where}), driven to safe state ${cfg.safe_state}`,
       );
     },
-    set: (on) => drive(on),
-    safe: () => drive(safeOn(cfg)),
+    set: async (on) => drive(on),
+    setSync: drive,
+    safe: async () => drive(safeOn(cfg)),
     async close() {
       if (!gpio) return;
       try {
-        await drive(safeOn(cfg));
+        drive(safeOn(cfg));
       } finally {
         // Keep the line exported and driven at its safe level; only drop our handles.
         gpio.unwatchAll();
@@ -147,9 +154,7 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
     available: () => (unavailable ? { ok: false, error: unavailable } : { ok: true }),
     state: () => state,
     safeSync() {
-      if (!gpio) return;
-      gpio.writeSync(safeOn(cfg) ? 1 : 0);
-      state = safeOn(cfg);
+      if (gpio) drive(safeOn(cfg));
     },
   };
 }

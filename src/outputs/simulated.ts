@@ -5,22 +5,20 @@ import { safeOn } from './types.js';
 export function createSimulatedDriver(cfg: OutputConfig, deps: DriverDeps): OutputDriver {
   const log = deps.logger.child({ component: 'output', output: cfg.id, driver: 'simulated' });
   let state: boolean | null = null;
-  const drive = async (on: boolean, why: string) => {
+  const drive = (on: boolean, why: string) => {
     if (state !== on) log.info({ state: on ? 'on' : 'off', why }, `output ${cfg.id} ${on ? 'ON' : 'OFF'} (simulated)`);
     state = on;
   };
   return {
     id: cfg.id,
     kind: 'simulated',
-    init: () => drive(safeOn(cfg), 'init (safe state)'),
-    set: (on) => drive(on, 'set'),
-    safe: () => drive(safeOn(cfg), 'safe'),
-    close: () => drive(safeOn(cfg), 'close (safe state)'),
+    init: async () => drive(safeOn(cfg), 'init (safe state)'),
+    set: async (on) => drive(on, 'set'),
+    setSync: (on) => drive(on, 'set'),
+    safe: async () => drive(safeOn(cfg), 'safe'),
+    close: async () => drive(safeOn(cfg), 'close (safe state)'),
     available: () => ({ ok: true }),
     state: () => state,
-    safeSync() {
-      if (state !== safeOn(cfg)) log.info({ state: cfg.safe_state, why: 'safeSync' }, `output ${cfg.id} ${cfg.safe_state.toUpperCase()} (simulated)`);
-      state = safeOn(cfg);
-    },
+    safeSync: () => drive(safeOn(cfg), 'safeSync'),
   };
 }

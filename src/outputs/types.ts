@@ -21,6 +21,14 @@ export interface OutputDriver {
   readonly kind: OutputConfig['driver'];
   init(): Promise<void>;
   set(on: boolean): Promise<void>;
+  /**
+   * Switches inside this call, for drivers whose switch is one local syscall that does not wait
+   * (a sysfs value write) or no I/O at all. Throws an `OutputError` where `set` would reject. The
+   * output bank uses it so a relay switches before the post that caused it is answered and before
+   * the events it produced are stored or published; drivers that talk to a process or a device
+   * over the network have none.
+   */
+  setSync?(on: boolean): void;
   safe(): Promise<void>;
   close(): Promise<void>;
   available(): { ok: boolean; error?: string };

@@ -1,6 +1,8 @@
 // Runs output drivers inside the GPIO sandbox and takes commands as JSON lines on stdin:
-// {"op":"create","cfg":{...output config...}} then {"op":"init"|"set"|"safe"|"safeSync"|"close"|"available"|"state","on":true}.
+// {"op":"create","cfg":{...output config...}} then {"op":"init"|"set"|"setSync"|"safe"|"safeSync"|"close"|"available"|"state","on":true}.
+// setSync answers what the line's value file holds right after the call returned (`valueFile` names it).
 // Answers one JSON line per command: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -22,6 +24,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     else if (cmd.op === 'set') await driver.set(cmd.on);
     else if (cmd.op === 'available' || cmd.op === 'state') result = driver[cmd.op]();
     else if (cmd.op === 'safeSync') driver.safeSync();
+    else if (cmd.op === 'setSync') {
+      driver.setSync(cmd.on);
+      result = readFileSync(cmd.valueFile, 'utf8').trim();
+    }
     else await driver[cmd.op]();
     reply = { ok: true, result };
   } catch (e) {

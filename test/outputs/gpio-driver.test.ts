@@ -89,6 +89,27 @@ describe.runIf(ok)('gpio driver (real onoff in the fake sysfs sandbox)', () => {
     expect(sb.rawLevel(529)).toBe(1);
   });
 
+  test('setSync: the value file holds the new level when the call returns; the kernel then applies it', async () => {
+    const { sb, host } = await start();
+    await host.create({ id: 'relay', driver: 'gpio', pin: 17, active_low: true });
+    await host.op('init');
+    await sb.waitFor((w) => w.some((x) => x.gpio === 529 && x.file === 'direction'));
+    const valueFile = '/sys/class/gpio/gpio529/value';
+    expect(await host.op('setSync', { on: true, valueFile })).toBe('1'); // written inside the call, no thread pool hop
+    await sb.waitFor(() => sb.rawLevel(529) === 0); // active low: on = raw low
+    expect(await host.op('state')).toBe(true);
+    expect(await host.op('setSync', { on: false, valueFile })).toBe('0');
+    await sb.waitFor(() => sb.rawLevel(529) === 1);
+  });
+
+  test('setSync on an output that could not open throws the same error set() rejects with', async () => {
+    const { host } = await start({ gpioDir: 'missing' });
+    await host.create({ id: 'x', driver: 'gpio', pin: 17 });
+    await host.op('init');
+    await expect(host.op('setSync', { on: true, valueFile: '/dev/null' })).rejects.toThrow(/output "x": .*does not exist/);
+    await expect(host.op('set', { on: true })).rejects.toThrow(/output "x": .*does not exist/);
+  });
+
   test('safe_state on is driven at init (active_low: raw low)', async () => {
     const { sb, host } = await start();
     await host.create({ id: 'gate', driver: 'gpio', pin: 4, active_low: true, safe_state: 'on' });
