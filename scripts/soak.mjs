@@ -3,9 +3,10 @@
  * `npm run soak` (builds first): the real daemon under a realistic site load.
  *
  * Starts `node dist/cli.js run` on a temporary config and data folder (ingest and
- * admin on free ports), drives it with the simulator (64 cameras, walk scenario,
- * traject at 7/s, alarms with JPEG images) for SOAK_MINUTES (default 10), samples
- * the daemon's RSS (/proc), heap and event-loop lag (admin /metrics) and open file
+ * admin on free ports) with the node flags and Environment= of systemd/camrelay.service,
+ * drives it with the simulator (64 cameras, walk scenario, traject at 7/s, alarms with
+ * JPEG images) for SOAK_MINUTES (default 10), samples the daemon's RSS (/proc; anonymous
+ * and file-backed), heap and event-loop lag (admin /metrics) and open file
  * descriptors at the start, at minute 2 and at the end, and checks the targets:
  *   RSS <= 100 MB, RSS growth < 10 % from minute 2 to the end, event-loop lag p99 <= 20 ms.
  *
@@ -36,8 +37,29 @@ const SCRAPE_EVERY_MS = 10_000;
 // process reads p99 ~10.9 ms. The check compares the delay beyond that interval with the target.
 // The gauge now subtracts the resolution itself, so the default here is 0.
 const LAG_SAMPLING_INTERVAL_MS = Number(process.env.SOAK_LAG_INTERVAL_MS ?? 0);
-// Node flags of the daemon: the same as ExecStart in systemd/camrelay.service, so RSS is measured as deployed.
-const NODE_FLAGS = (process.env.SOAK_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+// The daemon runs as systemd/camrelay.service runs it, so RSS is measured as deployed: the node
+// flags of its ExecStart and its Environment= variables (malloc tuning) are read from the unit.
+// SOAK_NODE_FLAGS replaces the flags; a variable already set in this environment wins over the unit's.
+const UNIT = readUnit(join(REPO, 'systemd', 'camrelay.service'));
+const NODE_FLAGS = process.env.SOAK_NODE_FLAGS !== undefined ? process.env.SOAK_NODE_FLAGS.split(' ').filter(Boolean) : UNIT.nodeFlags;
+
+/** ExecStart's node flags (between the node binary and dist/cli.js) and the Environment= assignments of a unit file. */
+function readUnit(file) {
+  const text = readFileSync(file, 'utf8');
+  const exec = /^ExecStart=(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  const cli = exec.findIndex((t) => t.endsWith('/cli.js'));
+  if (cli < 1) throw new Error(`${file}: no ExecStart=<node> [flags] .../cli.js line`);
+  const env = {};
+  for (const [, line] of text.matchAll(/^Environment=(.*)$/gm)) {
+    // systemd syntax: space-separated NAME=value words, each optionally in double quotes
+    for (const [, quoted, bare] of line.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const word = quoted ?? bare;
+      const eq = word.indexOf('=');
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return { nodeFlags: exec.slice(1, cli), env };
+}
 
 if (!(minutes > 0) || !(cameras >= 1)) {
   console.error('SOAK_MINUTES must be > 0 and SOAK_CAMERAS >= 1');
@@ -88,8 +110,9 @@ writeFileSync(
   ),
 );
 
-const env = { ...process.env };
+const env = { ...UNIT.env, ...process.env };
 delete env.NOTIFY_SOCKET;
+const unitEnvShown = Object.keys(UNIT.env).map((k) => `${k}=${env[k]}`).join(' ');
 const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'run', '--config', configFile], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 const tail = [];
 let stderr = '';
@@ -155,7 +178,7 @@ if (!ingestPort || !adminPort) {
 }
 const pid = child.pid;
 console.log(
-  `soak: node flags [${NODE_FLAGS.join(' ')}]; daemon pid ${pid}, ingest :${ingestPort}, admin :${adminPort}; ${cameras} cameras, walk, 7/s, jpeg alarms, ${minutes} min (seed ${seed}); data in ${dir}`,
+  `soak: node flags [${NODE_FLAGS.join(' ')}], env [${unitEnvShown}]; daemon pid ${pid}, ingest :${ingestPort}, admin :${adminPort}; ${cameras} cameras, walk, 7/s, jpeg alarms, ${minutes} min (seed ${seed}); data in ${dir}`,
 );
 
 // ---------------------------------------------------------------- sampling
@@ -205,11 +228,15 @@ function daemonCpuS() {
 function procSample() {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
+    const bytes = (field) => {
+      const kb = Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1]);
+      return Number.isFinite(kb) ? kb * 1024 : undefined;
+    };
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    return { rssBytes: Number.isFinite(kb) ? kb * 1024 : undefined, fds, cpuS: daemonCpuS() };
+    // anonymous (heap, malloc) vs file-backed (the node binary and libraries: shared, clean)
+    return { rssBytes: bytes('VmRSS'), anonBytes: bytes('RssAnon'), fileBytes: bytes('RssFile'), fds, cpuS: daemonCpuS() };
   } catch {
-    return { rssBytes: undefined, fds: undefined, cpuS: undefined };
+    return { rssBytes: undefined, anonBytes: undefined, fileBytes: undefined, fds: undefined, cpuS: undefined };
   }
 }
 
@@ -221,7 +248,7 @@ async function sample(label) {
   const p = procSample();
   const m = await scrape();
   if (m.lagP99s !== undefined) lagSeries.push({ at: Date.now() - t0, ms: m.lagP99s * 1000 });
-  const s = { label, atS: Math.round((Date.now() - t0) / 1000), procRss: p.rssBytes, fds: p.fds, ...m };
+  const s = { label, atS: Math.round((Date.now() - t0) / 1000), procRss: p.rssBytes, anon: p.anonBytes, file: p.fileBytes, fds: p.fds, ...m };
   samples.push(s);
   return s;
 }
@@ -286,13 +313,15 @@ const stop = await stopDaemon();
 // ---------------------------------------------------------------- report
 
 const mb = (b) => (b === undefined ? '?' : (b / 1048576).toFixed(1));
-const rows = [['sample', 't (s)', 'RSS /proc MB', 'RSS metric MB', 'heap used MB', 'lag p99 ms (raw gauge)', 'open fds']];
+const rows = [['sample', 't (s)', 'RSS /proc MB', 'RSS metric MB', 'anon MB', 'file MB', 'heap used MB', 'lag p99 ms (raw gauge)', 'open fds']];
 for (const s of samples) {
   rows.push([
     s.label,
     String(s.atS),
     mb(s.procRss),
     mb(s.rssBytes),
+    mb(s.anon),
+    mb(s.file),
     mb(s.heapUsedBytes),
     s.lagP99s === undefined ? (s.error ? `? (${s.error})` : '?') : (s.lagP99s * 1000).toFixed(1),
     s.fds === undefined ? '?' : String(s.fds),

@@ -224,14 +224,15 @@ export function parseLeanDocument(body: Buffer): XmlDocument | null {
     if (c === QMARK) return null;
 
     if (c === SLASH) {
+      // the close tag must repeat the open element's name, then optional whitespace
+      if (top === null) return null;
+      const f: Frame = top;
       const s = pos + 1;
-      let e = s;
-      while (e < n && isNameChar(src.charCodeAt(e))) e++;
+      const e = s + f.name.length;
+      if (e >= n || !sameAt(f.name, 0, src, s, f.name.length)) return null;
       let k = e;
       while (k < n && isWs(src.charCodeAt(k))) k++;
-      if (k >= n || src.charCodeAt(k) !== GT || top === null) return null;
-      const f: Frame = top;
-      if (!sameAt(f.name, 0, src, s, e - s)) return null;
+      if (k >= n || src.charCodeAt(k) !== GT) return null;
       if (f.blobClose >= 0 && (f.blobClose !== lt || k !== e)) return null;
       stack.pop();
       top = stack.length > 0 ? stack[stack.length - 1]! : null;
