@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, spawnDaemon, type DaemonHandle } from '../../test/harness/daemon.js';
 
@@ -37,4 +38,21 @@ export async function startCamrelay(config: Record<string, unknown> = {}, name =
       await daemon.stop();
     },
   };
+}
+
+/**
+ * CPU time (user + system, all threads) a server process has used so far, in
+ * ms, from /proc (NaN elsewhere). On a shared machine the throughput of a
+ * closed loop moves with whatever else runs; the CPU a post costs the server
+ * moves much less.
+ */
+export function cpuTimeMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 of stat(5) (utime, stime) in clock ticks, 100 a second on Linux
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
