@@ -4,6 +4,17 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { createDriver, type OutputDriver } from '../outputs/index.js';
+import { safeOn } from '../outputs/types.js';
+
+const REOPEN_WATCH_MS = 30_000;
+
+/**
+ * Waits between attempts to open an output that could not be opened: 1 s, 2 s, 4 s ... then every
+ * 30 s. What fixes it usually happens while the daemon runs (a udev rule added, a relay
+ * board's expander probed late, gpiod installed), and nobody should have to
+ * log in to restart the service for it.
+ */
+export const reopenDelayMs = (attempt: number): number => Math.min(REOPEN_WATCH_MS, 1000 * 2 ** attempt);
 
 /**
  * Owns the output drivers: opens each in its safe state at start, applies the
@@ -15,10 +26,13 @@ export class OutputBank {
   private readonly states = new Map<string, OutputState>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly log: Logger;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenAttempt = 0;
+  private stopped = false;
 
   constructor(
     private readonly outputs: OutputConfig[],
-    private readonly deps: { logger: Logger; clock: Clock; bus: Bus; metrics: Metrics },
+    private readonly deps: { logger: Logger; clock: Clock; bus: Bus; metrics: Metrics; reopenDelayMs?: (attempt: number) => number },
   ) {
     this.log = deps.logger.child({ component: 'outputs' });
   }
@@ -34,17 +48,61 @@ export class OutputBank {
         // One broken output must not stop the others (or ingest) from working: report it.
         this.log.error({ output: cfg.id, err: e }, `output ${cfg.id} unavailable: ${(e as Error).message}`);
       }
-      const safeOn = cfg.safe_state === 'on';
+      const safe = safeOn(cfg);
       this.states.set(cfg.id, {
         id: cfg.id,
-        state: safeOn ? 'ON' : 'OFF',
+        state: safe ? 'ON' : 'OFF',
         mode: 'auto',
         reason: 'start (safe state)',
         available: driver.available().ok,
         since: now,
       });
-      this.deps.metrics.outputOn.set({ output: cfg.id }, safeOn ? 1 : 0);
+      this.deps.metrics.outputOn.set({ output: cfg.id }, safe ? 1 : 0);
     }
+    this.scheduleReopen();
+  }
+
+  /** Next look at the outputs: soon while one is unavailable, else every 30 s (a gpioset that died). */
+  private scheduleReopen(): void {
+    if (this.stopped || this.reopenTimer || this.drivers.size === 0) return;
+    const down = [...this.drivers.values()].some((d) => !d.available().ok);
+    if (!down) this.reopenAttempt = 0;
+    const delay = down ? (this.deps.reopenDelayMs ?? reopenDelayMs)(this.reopenAttempt++) : REOPEN_WATCH_MS;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      void this.reopen().finally(() => this.scheduleReopen());
+    }, delay);
+    this.reopenTimer.unref();
+  }
+
+  /**
+   * Tries again to open every unavailable output. One that opens is driven to the state the core
+   * wants now (it was opened in its safe state), and its state is published again.
+   * Returns the ids that came back.
+   */
+  async reopen(): Promise<string[]> {
+    const back: string[] = [];
+    for (const cfg of this.outputs) {
+      const driver = this.drivers.get(cfg.id);
+      if (!driver || driver.available().ok || this.stopped) continue;
+      try {
+        await driver.init();
+      } catch (e) {
+        this.log.debug({ output: cfg.id, err: e }, `output ${cfg.id} still unavailable`);
+      }
+      if (!driver.available().ok || this.stopped) continue;
+      back.push(cfg.id);
+      const state = this.states.get(cfg.id)!;
+      const on = state.state === 'ON';
+      this.log.info({ output: cfg.id, state: state.state }, `output ${cfg.id} is available now; driving it ${state.state}`);
+      state.available = true;
+      if (on !== safeOn(cfg)) {
+        if (driver.setSync) this.drive(cfg.id, driver, state, on);
+        else this.enqueue(cfg.id, driver, state, on);
+      }
+      this.deps.bus.emit('output', state);
+    }
+    return back;
   }
 
   /**
@@ -94,6 +152,7 @@ export class OutputBank {
     state.available = false;
     this.deps.metrics.outputErrors.inc({ output: id });
     this.log.error({ output: id, on, err: e }, `could not switch ${id} ${on ? 'on' : 'off'}: ${(e as Error).message}`);
+    this.scheduleReopen(); // a driver that lost its output (gpioset died) is opened again
   }
 
   /** Wait until every queued driver call has run (tests, shutdown). */
@@ -110,6 +169,9 @@ export class OutputBank {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
     await this.settle();
     for (const [id, d] of this.drivers) {
       try {

@@ -25,9 +25,10 @@ export function createGpioDriver(cfg: OutputConfig, deps: DriverDeps): OutputDri
   let unavailable: string | null = 'not initialised';
   let state: boolean | null = null;
 
+  /** logged once per distinct reason: the output bank retries init() while it fails */
   const fail = (msg: string) => {
+    if (msg !== unavailable) log.error(`output ${cfg.id} unavailable: ${msg}`);
     unavailable = msg;
-    log.error(`output ${cfg.id} unavailable: ${msg}`);
   };
 
   /** null when the GPIO sysfs can be used, else what to do about it. */

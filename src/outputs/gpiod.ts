@@ -53,6 +53,12 @@ export function createGpiodDriver(cfg: OutputConfig, deps: DriverDeps): OutputDr
   // The chardev has no global numbers: `sysfs_number` means nothing here, the offset is the BCM pin.
   const offset = cfg.pin ?? -1;
 
+  /** logged once per distinct reason: the output bank retries init() while it fails */
+  const fail = (msg: string) => {
+    if (msg !== unavailable) log.error(`output ${cfg.id} unavailable: ${msg}`);
+    unavailable = msg;
+  };
+
   const stopHolder = async () => {
     const h = holder;
     holder = null;
@@ -100,17 +106,9 @@ export function createGpiodDriver(cfg: OutputConfig, deps: DriverDeps): OutputDr
     id: cfg.id,
     kind: 'gpiod',
     async init() {
-      if (offset < 0) {
-        unavailable = 'the gpiod driver needs `pin` (the line offset on the chip, = BCM number on a Raspberry Pi)';
-        log.error(`output ${cfg.id} unavailable: ${unavailable}`);
-        return;
-      }
+      if (offset < 0) return fail('the gpiod driver needs `pin` (the line offset on the chip, = BCM number on a Raspberry Pi)');
       const ver = await run(gpioset, ['--version']);
-      if (ver.missing) {
-        unavailable = `${gpioset} not found: install libgpiod's tools (\`apt install gpiod\`)`;
-        log.error(`output ${cfg.id} unavailable: ${unavailable}`);
-        return;
-      }
+      if (ver.missing) return fail(`${gpioset} not found: install libgpiod's tools (\`apt install gpiod\`)`);
       const m = /v?(\d+)\.\d+/.exec(ver.stdout + ver.stderr);
       version = m && Number(m[1]) >= 2 ? 2 : 1;
       if (cfg.chip) chip = cfg.chip;
@@ -122,8 +120,7 @@ export function createGpiodDriver(cfg: OutputConfig, deps: DriverDeps): OutputDr
         await hold(safeOn(cfg));
         log.info(`output ${cfg.id} on ${chip} line ${offset} (gpioset v${version}), driven to safe state ${cfg.safe_state}`);
       } catch (e) {
-        unavailable = (e as Error).message;
-        log.error(`output ${cfg.id} unavailable: ${unavailable}`);
+        fail((e as Error).message);
       }
     },
     set: (on) => hold(on),

@@ -64,7 +64,8 @@ function onLineFile(n, file) {
   try {
     const p = path.join(dirOf(n), file);
     const st = fs.statSync(p, { bigint: true });
-    stamp = `${st.mtimeNs}/${st.ctimeNs}/${st.size}`;
+    // mtime, not ctime: a chmod/chgrp (udev giving the gpio group the line's files) is no write
+    stamp = `${st.mtimeNs}/${st.size}`;
     ctime = st.ctimeNs;
     text = fs.readFileSync(p, 'utf8').trim();
   } catch {
