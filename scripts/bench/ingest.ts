@@ -1,6 +1,6 @@
 import { ipcAlarm, ipcTraject } from '../../test/builders/viewtron.js';
 import { drive, type LoadResult } from './load.js';
-import { startBaseline, startCamrelay, type Target } from './servers.js';
+import { cpuTimeMs, startBaseline, startCamrelay, type Target } from './servers.js';
 import { fmt, median, table } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -45,18 +45,20 @@ function alarmBody(conn: number, i: number): Buffer {
 interface Row {
   target: string;
   kind: string;
-  r: LoadResult[];
+  r: (LoadResult & { cpuUsPerPost: number })[];
 }
 
 async function measure(targets: Target[], kind: 'traject' | 'alarm', rows: Row[]): Promise<void> {
   const pool = trajectPool(CONNECTIONS);
   for (const t of targets) {
     const next = kind === 'traject' ? (c: number, i: number) => pool[c]![i % 64]! : (c: number, i: number) => alarmBody(c, i + rows.length * 1_000_000);
+    const cpu0 = cpuTimeMs(t.pid);
     const res = await drive(t.url, next, { connections: CONNECTIONS, durationMs: SECONDS * 1000 });
+    const cpuUsPerPost = ((cpuTimeMs(t.pid) - cpu0) * 1000) / res.posts;
     if (res.errors || Object.keys(res.statuses).some((s) => s !== '200')) throw new Error(`${t.name} ${kind}: ${res.errors} errors, statuses ${JSON.stringify(res.statuses)}`);
     let row = rows.find((x) => x.target === t.name && x.kind === kind);
     if (!row) rows.push((row = { target: t.name, kind, r: [] }));
-    row.r.push(res);
+    row.r.push({ ...res, cpuUsPerPost });
   }
 }
 
@@ -79,19 +81,19 @@ export async function benchIngest(): Promise<string> {
     await Promise.all([noparse.stop(), parse.stop(), camrelay.stop()]);
   }
   const get = (name: string, kind: string) => rows.find((x) => x.target === name && x.kind === kind)!;
-  const med = (row: Row, k: keyof LoadResult) => median(row.r.map((x) => x[k] as number));
-  const out: (string | number)[][] = [['kind', 'server', 'posts/s', 'p50 ms', 'p99 ms', '× parsing baseline', '× no-parse baseline']];
+  const med = (row: Row, k: 'perSec' | 'p50ms' | 'p99ms' | 'cpuUsPerPost') => median(row.r.map((x) => x[k]));
+  const out: (string | number)[][] = [['kind', 'server', 'posts/s', 'p50 ms', 'p99 ms', '× parsing baseline', '× no-parse baseline', 'server CPU µs/post']];
   for (const kind of ['traject', 'alarm']) {
     const base = med(get(parse.name, kind), 'perSec');
     const bare = med(get(noparse.name, kind), 'perSec');
     for (const t of [noparse, parse, camrelay]) {
       const row = get(t.name, kind);
       const ps = med(row, 'perSec');
-      out.push([kind, t.name, fmt(ps), fmt(med(row, 'p50ms'), 3), fmt(med(row, 'p99ms'), 3), fmt(ps / base, 2), fmt(ps / bare, 2)]);
+      out.push([kind, t.name, fmt(ps), fmt(med(row, 'p50ms'), 3), fmt(med(row, 'p99ms'), 3), fmt(ps / base, 2), fmt(ps / bare, 2), fmt(med(row, 'cpuUsPerPost'))]);
     }
   }
   return (
     table(out) +
-    `\n(${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} keep-alive connections, closed loop, medians; alarm posts without images are answered only after the SQLite commit + fsync)`
+    `\n(${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} keep-alive connections, closed loop, medians; alarm posts without images are answered only after the SQLite commit + fsync; server CPU = user + system time of the server process per answered post)`
   );
 }
