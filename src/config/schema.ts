@@ -84,6 +84,12 @@ export const storageSchema = z
     max_db_mb: z.number().min(1).default(1024),
     max_event_age_days: z.number().min(0.001).default(30),
     wal_checkpoint_mb: z.number().min(1).default(64),
+    /**
+     * SQLite page cache of the writer connection. better-sqlite3 builds SQLite with a 16 MB
+     * default that fills as the database grows; appends and acks touch only the newest pages and
+     * the indexes' right edges, and the OS caches the file anyway.
+     */
+    cache_mb: z.number().min(0.25).max(1024).default(2),
     /** how often size/age bounds and the WAL size are checked (also once at start) */
     maintain_interval_s: z.number().min(1).default(5),
     images: z

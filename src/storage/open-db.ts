@@ -11,6 +11,8 @@ export interface OpenDbOptions {
   busyTimeoutMs: number;
   /** WAL bytes kept on disk after a checkpoint (journal_size_limit) */
   walLimitBytes: number;
+  /** page cache of the writer connection (storage.cache_mb) */
+  cacheKiB: number;
   logger: Logger;
   /** ms epoch, names the moved-aside files */
   now: number;
@@ -35,9 +37,9 @@ export function isCorruption(e: unknown): boolean {
  * explicitly after journal_mode, on every connection. The writer runs NORMAL
  * under both durabilities: for `full` the store syncs the WAL itself after each
  * group commit, off the event loop (file-sync.ts), which is what FULL would do on
- * it. Checkpoints stay automatic (every ~1000 pages) and sync as NORMAL does.
+ * it. Checkpoints are run by checkpoint.ts, which turns the automatic ones off.
  */
-export function applyPragmas(db: Db, walLimitBytes: number): void {
+export function applyPragmas(db: Db, walLimitBytes: number, cacheKiB: number): void {
   if ((db.pragma('page_count', { simple: true }) as number) === 0) {
     // Only possible before the first table exists: lets maintain() give freed pages back to the filesystem.
     db.pragma('auto_vacuum = INCREMENTAL');
@@ -47,6 +49,7 @@ export function applyPragmas(db: Db, walLimitBytes: number): void {
   db.pragma('synchronous = NORMAL');
   db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
   db.pragma('temp_store = MEMORY');
+  db.pragma(`cache_size = ${-Math.max(256, Math.floor(cacheKiB))}`); // negative: KiB, not pages
   // Delivery rows reference events by seq without FK: eviction deletes both explicitly.
   db.pragma('foreign_keys = OFF');
 }
@@ -96,7 +99,7 @@ function openChecked(file: string, o: OpenDbOptions): Db {
   checkIntegrity(file, o.busyTimeoutMs);
   const db = new Database(file, { timeout: o.busyTimeoutMs });
   try {
-    applyPragmas(db, o.walLimitBytes);
+    applyPragmas(db, o.walLimitBytes, o.cacheKiB);
     migrate(db, file);
     return db;
   } catch (e) {

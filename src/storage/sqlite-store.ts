@@ -128,6 +128,7 @@ export class SqliteStore implements EventStore {
         const { db } = openWriterDb(this.file, {
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           walLimitBytes: this.cfg.wal_checkpoint_mb * MB,
+          cacheKiB: this.cfg.cache_mb * 1024,
           logger: this.log,
           now: this.deps.clock.now(),
         });
@@ -410,7 +411,7 @@ export class SqliteStore implements EventStore {
   }
 
   /** The connection's effective settings (diagnostics, tests); wal_sync: the WAL is synced after each group commit (durability=full). */
-  connectionInfo(): { journal_mode: string; synchronous: number; auto_vacuum: number; user_version: number; wal_sync: boolean } | null {
+  connectionInfo(): { journal_mode: string; synchronous: number; auto_vacuum: number; user_version: number; cache_size: number; wal_sync: boolean } | null {
     if (!this.db) return null;
     const g = (n: string) => this.db!.pragma(n, { simple: true });
     return {
@@ -418,6 +419,7 @@ export class SqliteStore implements EventStore {
       synchronous: g('synchronous') as number,
       auto_vacuum: g('auto_vacuum') as number,
       user_version: g('user_version') as number,
+      cache_size: g('cache_size') as number,
       wal_sync: this.syncAppends,
     };
   }

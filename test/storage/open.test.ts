@@ -27,10 +27,11 @@ describe('migrations', () => {
   it('a fresh database gets the current schema, WAL, incremental auto_vacuum; full syncs the WAL itself, normal does not', () => {
     const { store } = newStore(t.dir);
     // synchronous=NORMAL on the writer under both durabilities: under full the store fdatasyncs the WAL after each group (fsync.test.ts proves it)
-    expect(store.connectionInfo()).toEqual({ journal_mode: 'wal', synchronous: 1, auto_vacuum: 2, user_version: SCHEMA_VERSION, wal_sync: true });
+    // cache_size in KiB (negative): 2 MB by default, not better-sqlite3's 16 MB build default
+    expect(store.connectionInfo()).toEqual({ journal_mode: 'wal', synchronous: 1, auto_vacuum: 2, user_version: SCHEMA_VERSION, cache_size: -2048, wal_sync: true });
     store.close();
-    const normal = newStore(t.dir, { durability: 'normal' }).store;
-    expect(normal.connectionInfo()).toMatchObject({ synchronous: 1, wal_sync: false });
+    const normal = newStore(t.dir, { durability: 'normal', cache_mb: 8 }).store;
+    expect(normal.connectionInfo()).toMatchObject({ synchronous: 1, cache_size: -8192, wal_sync: false });
     normal.close();
   });
 
