@@ -14,7 +14,7 @@ const REOPEN_WATCH_MS = 30_000;
  * board's expander probed late, gpiod installed), and nobody should have to
  * log in to restart the service for it.
  */
-export const reopenDelayMs = (attempt: number): number => Math.min(REOPEN_WATCH_MS, 1000 * 2 ** attempt);
+const reopenDelayMs = (attempt: number): number => Math.min(REOPEN_WATCH_MS, 1000 * 2 ** attempt);
 
 /**
  * Owns the output drivers: opens each in its safe state at start, applies the
@@ -32,7 +32,7 @@ export class OutputBank {
 
   constructor(
     private readonly outputs: OutputConfig[],
-    private readonly deps: { logger: Logger; clock: Clock; bus: Bus; metrics: Metrics; reopenDelayMs?: (attempt: number) => number },
+    private readonly deps: { logger: Logger; clock: Clock; bus: Bus; metrics: Metrics },
   ) {
     this.log = deps.logger.child({ component: 'outputs' });
   }
@@ -67,7 +67,7 @@ export class OutputBank {
     if (this.stopped || this.reopenTimer || this.drivers.size === 0) return;
     const down = [...this.drivers.values()].some((d) => !d.available().ok);
     if (!down) this.reopenAttempt = 0;
-    const delay = down ? (this.deps.reopenDelayMs ?? reopenDelayMs)(this.reopenAttempt++) : REOPEN_WATCH_MS;
+    const delay = down ? reopenDelayMs(this.reopenAttempt++) : REOPEN_WATCH_MS;
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = null;
       void this.reopen().finally(() => this.scheduleReopen());
