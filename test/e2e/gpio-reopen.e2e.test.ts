@@ -31,7 +31,10 @@ const ready = async () => {
 beforeAll(async () => {
   const why = await probeGpioSandbox();
   if (why) throw new Error(`GPIO e2e cannot run: ${why}`); // never silently skipped: CI runs as root
-  sb = await startGpioSandbox({ chips: [{ base: 512, ngpio: 58, label: 'pinctrl-bcm2711' }] });
+  // SCHED_FIFO kernel: the daemon writes the value right after opening the line, while the fake
+  // kernel may still be rewriting the value file for the direction change (a real kernel applies
+  // both inside the writes); not preempted there, its check-then-rewrite cannot lose that write.
+  sb = await startGpioSandbox({ chips: [{ base: 512, ngpio: 58, label: 'pinctrl-bcm2711' }], kernelPriority: { fifo: 10 } });
   const dir = mkdtempSync(join(tmpdir(), 'camrelay-e2e-reopen-'));
   mkdirSync(join(dir, 'data'));
   chmodSync(dir, 0o777);
