@@ -15,6 +15,12 @@ const REOPEN_WATCH_MS = 30_000;
  * log in to restart the service for it.
  */
 const reopenDelayMs = (attempt: number): number => Math.min(REOPEN_WATCH_MS, 1000 * 2 ** attempt);
+/**
+ * Drivers whose "unavailable" means the line could not be opened. A viewtron output is
+ * unavailable after a failed request; its next switch is the retry, and init() would drive the
+ * camera's output to its safe state again.
+ */
+const reopenable = (d: OutputDriver): boolean => d.kind === 'gpio' || d.kind === 'gpiod';
 
 /**
  * Owns the output drivers: opens each in its safe state at start, applies the
@@ -64,8 +70,8 @@ export class OutputBank {
 
   /** Next look at the outputs: soon while one is unavailable, else every 30 s (a gpioset that died). */
   private scheduleReopen(): void {
-    if (this.stopped || this.reopenTimer || this.drivers.size === 0) return;
-    const down = [...this.drivers.values()].some((d) => !d.available().ok);
+    if (this.stopped || this.reopenTimer || ![...this.drivers.values()].some(reopenable)) return;
+    const down = [...this.drivers.values()].some((d) => reopenable(d) && !d.available().ok);
     if (!down) this.reopenAttempt = 0;
     const delay = down ? reopenDelayMs(this.reopenAttempt++) : REOPEN_WATCH_MS;
     this.reopenTimer = setTimeout(() => {
@@ -84,7 +90,7 @@ export class OutputBank {
     const back: string[] = [];
     for (const cfg of this.outputs) {
       const driver = this.drivers.get(cfg.id);
-      if (!driver || driver.available().ok || this.stopped) continue;
+      if (!driver || !reopenable(driver) || driver.available().ok || this.stopped) continue;
       try {
         await driver.init();
       } catch (e) {

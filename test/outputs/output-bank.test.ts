@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { outputSchema } from '../../src/config/schema.js';
@@ -43,4 +45,31 @@ describe('output bank', () => {
     expect(text).toMatch(/camrelay_output_on\{output="light"\} 0/);
     await b.stop();
   });
+
+  it('reopen() leaves a viewtron output alone: its next switch is the retry, not a second safe-state call', async () => {
+    // a real HTTP "camera" that refuses everything (500): the output is unavailable after init
+    let requests = 0;
+    const cam = createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => cam.listen(0, '127.0.0.1', r));
+    try {
+      const port = (cam.address() as AddressInfo).port;
+      const logger = createLogger({ level: 'silent', pretty: false });
+      const out = outputSchema.parse({ id: 'siren', driver: 'viewtron', viewtron: { host: '127.0.0.1', port, retries: 0 } });
+      const b = new OutputBank([out], { logger, clock: new ManualClock(), bus: new Bus(), metrics: createMetrics({ defaultMetrics: false }) });
+      await b.start();
+      expect(b.availability()).toEqual([{ id: 'siren', ok: false, error: expect.any(String) }]);
+      const seen = requests;
+      expect(seen).toBeGreaterThan(0);
+      expect(await b.reopen()).toEqual([]);
+      expect(requests).toBe(seen);
+      await b.stop();
+    } finally {
+      await new Promise((r) => cam.close(r));
+    }
+  });
 });
+
